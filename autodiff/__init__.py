@@ -1,0 +1,26 @@
+"""scalar-autodiff: exact, fast reverse-mode automatic differentiation over scalar `Value` nodes.
+
+>>> from autodiff import Value
+>>> x, w, b = Value(2.0, name="x"), Value(-3.0, name="w"), Value(6.8813735870195432, name="b")
+>>> y = (x * w + b).tanh()
+>>> y.backward()
+>>> round(y.data, 4), round(x.grad, 4), round(w.grad, 4)
+(0.7071, -1.5, 1.0)
+"""
+
+from autodiff.graph import topological_order
+from autodiff.ops import OPS, Interval, Op
+from autodiff.value import Value, dot, max, min, no_grad, sum
+
+__all__ = [
+    "OPS",
+    "Interval",
+    "Op",
+    "Value",
+    "dot",
+    "max",
+    "min",
+    "no_grad",
+    "sum",
+    "topological_order",
+]

@@ -1,0 +1,117 @@
+"""Backends: the elementary functions the op table is written against, for floats and arrays.
+
+A backend is a namespace with ``exp log log1p sqrt tanh sin cos sigmoid maximum minimum sign
+step max_of min_of first_match``. `FLOAT` runs the engine on Python floats; `NUMPY` runs the same
+rules on arrays, one element per sample. (`Value`'s own backend, used to differentiate
+derivatives, lives beside `Value`.)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+__all__ = ["FLOAT", "NUMPY"]
+
+
+def _sigmoid(x: float) -> float:
+    # the two branches keep exp's argument <= 0, so it never overflows
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _periodic(f: Any) -> Any:
+    def wrapped(x: float) -> float:
+        # math.sin(inf) raises; numpy and IEEE say NaN
+        return f(x) if math.isfinite(x) else math.nan
+
+    return wrapped
+
+
+def _maximum(x: float, y: float) -> float:
+    return x if x >= y or x != x else y
+
+
+def _minimum(x: float, y: float) -> float:
+    return x if x <= y or x != x else y
+
+
+def _sign(x: float) -> float:
+    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0
+
+
+def _step(x: float) -> float:
+    return 1.0 if x > 0 else 0.0
+
+
+def _first_match(xs: Sequence[Any], out: Any) -> tuple[float, ...]:
+    # the first input equal to the result gets the whole gradient (NaN matches NaN)
+    target = out.data if hasattr(out, "data") else out
+    mask = [0.0] * len(xs)
+    for i, x in enumerate(xs):
+        x = x.data if hasattr(x, "data") else x
+        if x == target or (x != x and target != target):
+            mask[i] = 1.0
+            break
+    return tuple(mask)
+
+
+FLOAT = SimpleNamespace(
+    exp=math.exp,
+    log=math.log,
+    log1p=math.log1p,
+    sqrt=math.sqrt,
+    tanh=math.tanh,
+    sin=_periodic(math.sin),
+    cos=_periodic(math.cos),
+    sigmoid=_sigmoid,
+    maximum=_maximum,
+    minimum=_minimum,
+    sign=_sign,
+    step=_step,
+    max_of=max,
+    min_of=min,
+    first_match=_first_match,
+)
+"""The backend of Python floats: the engine's first-order path."""
+
+
+def _np_sigmoid(x: Any) -> Any:
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _np_first_match(xs: Sequence[Any], out: Any) -> tuple[Any, ...]:
+    taken = np.zeros(np.shape(out), dtype=bool)
+    masks = []
+    for x in xs:
+        hit = ((x == out) | (np.isnan(x) & np.isnan(out))) & ~taken
+        taken |= hit
+        masks.append(hit.astype(float))
+    return tuple(masks)
+
+
+NUMPY = SimpleNamespace(
+    exp=np.exp,
+    log=np.log,
+    log1p=np.log1p,
+    sqrt=np.sqrt,
+    tanh=np.tanh,
+    sin=np.sin,
+    cos=np.cos,
+    sigmoid=_np_sigmoid,
+    maximum=np.maximum,
+    minimum=np.minimum,
+    sign=lambda x: np.sign(x).astype(float),
+    step=lambda x: (np.asarray(x) > 0).astype(float),
+    max_of=lambda xs: np.maximum.reduce(np.broadcast_arrays(*xs)),
+    min_of=lambda xs: np.minimum.reduce(np.broadcast_arrays(*xs)),
+    first_match=_np_first_match,
+)
+"""The backend of numpy arrays: every op elementwise over a batch of samples."""

@@ -1,0 +1,97 @@
+"""Walking the graph: topological order and the chain rule, both without recursion.
+
+This module reads nodes through their ``data``, ``grad``, ``op``, ``arg`` and ``parents``
+attributes only, so it needs no import of `Value`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from autodiff.backends import FLOAT
+
+if TYPE_CHECKING:
+    from autodiff.value import Value
+
+__all__ = ["backpropagate", "topological_order"]
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node `root` depends on, each once, parents before children (leaves first).
+
+    Iterative depth-first search, so a chain of millions of nodes needs no recursion limit.
+    """
+    if not hasattr(root, "grad"):
+        raise TypeError(f"topological_order() needs a Value, got {type(root).__name__}")
+    order: list[Value] = []
+    visited = {root}
+    # an entry (node, True) is emitted once every parent pushed after it has been emitted
+    stack: list[tuple[Value, bool]] = [(root, False)]
+    push, pop, emit, mark = stack.append, stack.pop, order.append, visited.add
+    while stack:
+        node, expanded = pop()
+        op = node.op
+        if expanded or op is None:
+            emit(node)
+            continue
+        push((node, True))
+        arity = op.arity
+        if arity == 2:
+            x, y = node._x, node._y
+            if x not in visited:
+                mark(x)
+                push((x, False))
+            if y not in visited:
+                mark(y)
+                push((y, False))
+        elif arity == 1:
+            x = node._x
+            if x not in visited:
+                mark(x)
+                push((x, False))
+        else:
+            for x in node._xs:
+                if x not in visited:
+                    mark(x)
+                    push((x, False))
+    return order
+
+
+def backpropagate(root: Value, grad: float) -> None:
+    """Reverse-mode chain rule from `root`: leaves accumulate, interior nodes are reset first.
+
+    This loop is the only place where the chain rule is written: each node passes its grad
+    times its op's local derivative (from the op table) on to each of its inputs.
+    """
+    order = topological_order(root)
+    for interior in order:
+        if interior.op is not None:
+            interior.grad = 0.0
+    root.grad += grad
+    node: Any = None
+    try:
+        for node in reversed(order):
+            op = node.op
+            if op is None:
+                continue
+            upstream = node.grad
+            arity = op.arity
+            if arity == 2:
+                x, y = node._x, node._y
+                dx, dy = op.derivative(FLOAT, x.data, y.data, node.data, node.arg)
+                x.grad += dx * upstream
+                y.grad += dy * upstream
+            elif arity == 1:
+                x = node._x
+                x.grad += op.derivative(FLOAT, x.data, node.data, node.arg) * upstream
+            else:
+                inputs = node._xs
+                partials = op.derivative(FLOAT, [x.data for x in inputs], node.data, node.arg)
+                for x, partial in zip(inputs, partials, strict=True):
+                    x.grad += partial * upstream
+    except ArithmeticError as error:
+        shown = ", ".join(repr(p.data) for p in node.parents)
+        raise type(error)(
+            f"backward() through {node.op.name}({shown}) failed: its local derivative is not a "
+            f"finite number there ({error})"
+        ) from error

@@ -1,0 +1,213 @@
+"""The op table: every operation of the engine, defined once.
+
+Each `Op` holds an operation's forward rule and its local partial derivatives, written against
+a *backend* ``m`` (a namespace of elementary functions: `autodiff.backends.FLOAT` for floats,
+`autodiff.backends.NUMPY` for arrays, the `Value` backend for derivatives of derivatives), so
+one entry serves the first-order engine, higher-order derivatives and batched replay.
+
+Signatures, by arity:
+
+- unary: ``forward(m, x, arg)`` and ``derivative(m, x, out, arg) -> dx``
+- binary: ``forward(m, x, y, arg)`` and ``derivative(m, x, y, out, arg) -> (dx, dy)``
+- variadic: ``forward(m, xs, arg)`` and ``derivative(m, xs, out, arg) -> (dx_0, dx_1, ...)``
+
+``arg`` is the op's constant argument (the ``2`` of ``x * 2``, a leaky-ReLU slope), or None.
+The chain rule lives in the engine (`autodiff.graph`); this module knows nothing of `Value`.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["OPS", "REALS", "VARIADIC", "Interval", "Op"]
+
+VARIADIC = -1
+"""The arity of an op that takes any number of inputs (`sum`, `dot`, `max`, ...)."""
+
+
+@dataclass(frozen=True)
+class Interval:
+    """The real numbers an op's input may take: from `low` to `high`, minus its `poles`.
+
+    NaN is always accepted (it propagates like any float). Infinite bounds are inclusive, so
+    ``log(inf)`` is ``inf``. A pole is a point where the op divides by zero: it raises
+    `ZeroDivisionError`, any other point outside raises `ValueError`.
+    """
+
+    low: float = -math.inf
+    high: float = math.inf
+    low_open: bool = False
+    high_open: bool = False
+    poles: tuple[float, ...] = ()
+
+    def __contains__(self, x: float) -> bool:
+        """Whether `x` lies in the interval (NaN does)."""
+        if x != x:
+            return True
+        above = x > self.low if self.low_open else x >= self.low
+        below = x < self.high if self.high_open else x <= self.high
+        return above and below and x not in self.poles
+
+    def describe(self, name: str = "x") -> str:
+        """The interval in words, e.g. ``x > 0`` or ``x != 0``."""
+        parts = []
+        if self.low > -math.inf:
+            parts.append(f"{name} {'>' if self.low_open else '>='} {self.low:g}")
+        if self.high < math.inf:
+            parts.append(f"{name} {'<' if self.high_open else '<='} {self.high:g}")
+        parts += [f"{name} != {pole:g}" for pole in self.poles]
+        return " and ".join(parts) or "any real number"
+
+
+REALS = Interval()
+"""Every real number: the domain of most ops."""
+
+POSITIVE = Interval(low=0.0, low_open=True)
+NONZERO = Interval(poles=(0.0,))
+
+
+def _everywhere(arg: Any) -> tuple[Interval, ...]:
+    return (REALS,)
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One operation of the engine: its forward rule, local derivatives, drawing label and domain.
+
+    `domain(arg)` gives one `Interval` per input (a single one applies to every input); the
+    engine checks inputs against it before calling `forward` when `checks_domain` is set.
+    `kinks` are the points where the op is continuous but not differentiable: gradient checks
+    and test strategies keep a margin from them. `template` renders the op for graph pictures,
+    with ``{arg}`` standing for the constant argument.
+    """
+
+    name: str
+    arity: int
+    forward: Callable[..., Any]
+    derivative: Callable[..., Any]
+    template: str
+    doc: str
+    domain: Callable[[Any], tuple[Interval, ...]] = _everywhere
+    kinks: tuple[float, ...] = ()
+    checks_domain: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        # frozen: the dataclass way to set a derived field
+        object.__setattr__(self, "checks_domain", self.domain is not _everywhere)
+
+    def label(self, arg: Any = None) -> str:
+        """The op as shown in a picture of the graph, e.g. ``× 2``, ``** 3``, ``tanh``."""
+        return self.template.format(arg=_short(arg))
+
+    def input_domain(self, arg: Any, index: int) -> Interval:
+        """The interval the `index`-th input must lie in."""
+        intervals = self.domain(arg)
+        return intervals[index] if index < len(intervals) else intervals[-1]
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r})"
+
+
+def _short(arg: Any) -> str:
+    if isinstance(arg, tuple):
+        shown = ", ".join(f"{a:.4g}" for a in arg[:4])
+        return f"[{shown}{', ...' if len(arg) > 4 else ''}]"
+    return f"{arg:.6g}" if isinstance(arg, float) else str(arg)
+
+
+def _power_domain(exponent: float) -> tuple[Interval, ...]:
+    if float(exponent).is_integer():
+        return (REALS,) if exponent >= 0 else (NONZERO,)
+    # a negative base with a non-integer exponent has no real power
+    return (Interval(low=0.0),) if exponent > 0 else (Interval(low=0.0, low_open=True, poles=(0.0,)),)
+
+
+def _power_derivative(m: Any, x: Any, out: Any, exponent: float) -> Any:
+    # d/dx x**0 is 0 everywhere, including x = 0 where the general rule would divide by zero
+    return exponent * x ** (exponent - 1) if exponent else 0.0
+
+
+def _split_dot(m: Any, xs: Any, arg: Any) -> Any:
+    half = len(xs) // 2
+    return sum(map(operator.mul, xs[:half], xs[half:]))
+
+
+def _dot_derivative(m: Any, xs: Any, out: Any, arg: Any) -> Any:
+    half = len(xs) // 2
+    return (*xs[half:], *xs[:half])
+
+
+_TABLE = [
+    # binary ops: both operands are Values
+    Op("add", 2, lambda m, x, y, a: x + y, lambda m, x, y, out, a: (1.0, 1.0), "+",
+       "x + y."),
+    Op("sub", 2, lambda m, x, y, a: x - y, lambda m, x, y, out, a: (1.0, -1.0), "−",
+       "x − y."),
+    Op("mul", 2, lambda m, x, y, a: x * y, lambda m, x, y, out, a: (y, x), "×",
+       "x · y."),
+    Op("div", 2, lambda m, x, y, a: x / y, lambda m, x, y, out, a: (1.0 / y, -out / y), "/",
+       "x / y; y must not be 0.", domain=lambda a: (REALS, NONZERO)),
+    Op("pow", 2, lambda m, x, y, a: x**y, lambda m, x, y, out, a: (y * x ** (y - 1), out * m.log(x)),
+       "**", "x ** y with both a Value; the base x must be > 0 (the gradient to y needs log x).",
+       domain=lambda a: (POSITIVE, REALS)),
+    # one Value and a constant, kept as the node's argument
+    Op("add_const", 1, lambda m, x, a: x + a, lambda m, x, out, a: 1.0, "+ {arg}",
+       "x + c for a constant c."),
+    Op("rsub_const", 1, lambda m, x, a: a - x, lambda m, x, out, a: -1.0, "{arg} −",
+       "c − x for a constant c."),
+    Op("mul_const", 1, lambda m, x, a: x * a, lambda m, x, out, a: a, "× {arg}",
+       "x · c for a constant c."),
+    Op("div_const", 1, lambda m, x, a: x / a, lambda m, x, out, a: 1.0 / a, "/ {arg}",
+       "x / c for a constant c != 0."),
+    Op("rdiv_const", 1, lambda m, x, a: a / x, lambda m, x, out, a: -out / x, "{arg} /",
+       "c / x for a constant c; x must not be 0.", domain=lambda a: (NONZERO,)),
+    Op("pow_const", 1, lambda m, x, a: x**a, _power_derivative, "** {arg}",
+       "x ** c for a constant c; a negative x needs an integer c.", domain=_power_domain),
+    Op("rpow_const", 1, lambda m, x, a: a**x, lambda m, x, out, a: out * math.log(a), "{arg} **",
+       "c ** x for a constant c > 0."),
+    # functions of one Value
+    Op("neg", 1, lambda m, x, a: -x, lambda m, x, out, a: -1.0, "−", "−x."),
+    Op("abs", 1, lambda m, x, a: abs(x), lambda m, x, out, a: m.sign(x), "abs",
+       "|x|; its gradient at 0 is 0.", kinks=(0.0,)),
+    Op("exp", 1, lambda m, x, a: m.exp(x), lambda m, x, out, a: out, "exp",
+       "e ** x; overflows (OverflowError) above about 709.78."),
+    Op("log", 1, lambda m, x, a: m.log(x), lambda m, x, out, a: 1.0 / x, "log",
+       "The natural logarithm; x must be > 0.", domain=lambda a: (POSITIVE,)),
+    Op("sqrt", 1, lambda m, x, a: m.sqrt(x), lambda m, x, out, a: 0.5 / out, "sqrt",
+       "The square root; x must be >= 0 (its gradient at 0 is infinite).",
+       domain=lambda a: (Interval(low=0.0),)),
+    Op("tanh", 1, lambda m, x, a: m.tanh(x), lambda m, x, out, a: 1.0 - out * out, "tanh",
+       "The hyperbolic tangent."),
+    Op("sigmoid", 1, lambda m, x, a: m.sigmoid(x), lambda m, x, out, a: out * (1.0 - out), "σ",
+       "The logistic function 1 / (1 + e ** −x), computed without overflow."),
+    Op("relu", 1, lambda m, x, a: m.maximum(x, 0.0), lambda m, x, out, a: m.step(x), "relu",
+       "max(x, 0); its gradient at 0 is 0.", kinks=(0.0,)),
+    Op("leaky_relu", 1, lambda m, x, a: m.maximum(x, 0.0) + a * m.minimum(x, 0.0),
+       lambda m, x, out, a: a + (1.0 - a) * m.step(x), "leaky_relu {arg}",
+       "x for x > 0, slope · x otherwise; its gradient at 0 is the slope.", kinks=(0.0,)),
+    Op("sin", 1, lambda m, x, a: m.sin(x), lambda m, x, out, a: m.cos(x), "sin", "The sine."),
+    Op("cos", 1, lambda m, x, a: m.cos(x), lambda m, x, out, a: -m.sin(x), "cos", "The cosine."),
+    Op("softplus", 1, lambda m, x, a: m.maximum(x, 0.0) + m.log1p(m.exp(-abs(x))),
+       lambda m, x, out, a: m.sigmoid(x), "softplus",
+       "log(1 + e ** x), computed without overflow."),
+    # any number of Values, one node
+    Op("sum", VARIADIC, lambda m, xs, a: sum(xs, a), lambda m, xs, out, a: (1.0,) * len(xs),
+       "Σ", "The sum of the inputs plus the constant argument."),
+    Op("dot", VARIADIC, _split_dot, _dot_derivative, "·",
+       "Σ w_i · x_i; the inputs are w_0..w_n−1 then x_0..x_n−1."),
+    Op("linear", VARIADIC, lambda m, xs, a: sum(map(operator.mul, a, xs)),
+       lambda m, xs, out, a: a, "· {arg}", "Σ c_i · x_i for constant coefficients c_i."),
+    Op("max", VARIADIC, lambda m, xs, a: m.max_of(xs) if a is None else m.maximum(m.max_of(xs), a),
+       lambda m, xs, out, a: m.first_match(xs, out), "max",
+       "The largest input (and constant bound); the gradient goes to the first maximal input."),
+    Op("min", VARIADIC, lambda m, xs, a: m.min_of(xs) if a is None else m.minimum(m.min_of(xs), a),
+       lambda m, xs, out, a: m.first_match(xs, out), "min",
+       "The smallest input (and constant bound); the gradient goes to the first minimal input."),
+]
+
+OPS: dict[str, Op] = {op.name: op for op in _TABLE}
+"""Every op of the engine, by name. Tests, gradient checks and pictures read this table."""

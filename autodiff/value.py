@@ -1,0 +1,417 @@
+"""`Value`: a scalar that records the operation that made it, and the n-ary ops over Values."""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import numbers
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Union
+
+from autodiff.backends import FLOAT
+from autodiff.graph import backpropagate, topological_order
+from autodiff.ops import OPS, Op
+
+__all__ = ["Number", "Operand", "Value", "dot", "max", "min", "no_grad", "sum"]
+
+Number = int | float
+"""A plain number: Python `int`/`float` or a numpy real scalar."""
+Operand = Union["Value", int, float]  # noqa: UP007 - a forward reference
+"""What an arithmetic operator accepts on either side of a `Value`."""
+
+_recording = True
+
+
+class Value:
+    """A scalar in a computation graph: its `data`, its `grad`, and the `op` and `parents` that made it.
+
+    A leaf (made by the user) has ``op is None`` and ``parents == ()``. Ops record their inputs in
+    argument order (``x * x`` has ``x`` twice) and their constant operand, if any, in `arg`.
+    Values hash by identity and are never equal to anything but themselves.
+    """
+
+    # The inputs live in slots of their own rather than in a tuple: one object per node instead
+    # of two halves both the memory and the work of Python's cyclic garbage collector.
+    # A unary op keeps its input in _x, a binary op in _x and _y, a variadic op a tuple in _xs.
+    __slots__ = ("data", "grad", "name", "op", "arg", "_x", "_y", "_xs")
+    # numpy scalars on the left defer to Value's reflected operators instead of broadcasting
+    __array_ufunc__ = None
+
+    data: float
+    grad: float
+    name: str | None
+    op: Op | None
+    arg: Any
+    _x: Value
+    _y: Value
+    _xs: tuple[Value, ...]
+
+    def __init__(self, data: Number, *, name: str | None = None) -> None:
+        self.data = data if type(data) is float else _to_float(data, "Value()")
+        self.grad = 0.0
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Value name must be a str or None, got {type(name).__name__}")
+        self.name = name
+        self.op = None
+        self.arg = None
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The inputs of the op that made this node, in argument order; ``()`` for a leaf."""
+        op = self.op
+        if op is None:
+            return ()
+        if op.arity == 1:
+            return (self._x,)
+        if op.arity == 2:
+            return (self._x, self._y)
+        return self._xs
+
+    def __repr__(self) -> str:
+        named = f", name={self.name!r}" if self.name is not None else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{named})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    # arithmetic: a Value on each side is a binary op, a number on one side a constant argument
+    def __add__(self, other: Operand) -> Value:
+        return _binary(_ADD, self, other) if type(other) is Value else _constant(_ADD_CONST, self, other)
+
+    def __radd__(self, other: Number) -> Value:
+        return _constant(_ADD_CONST, self, other)
+
+    def __sub__(self, other: Operand) -> Value:
+        if type(other) is Value:
+            return _binary(_SUB, self, other)
+        constant = _to_constant(other)
+        return NotImplemented if constant is None else _apply(_ADD_CONST, self, -constant)
+
+    def __rsub__(self, other: Number) -> Value:
+        return _constant(_RSUB_CONST, self, other)
+
+    def __mul__(self, other: Operand) -> Value:
+        return _binary(_MUL, self, other) if type(other) is Value else _constant(_MUL_CONST, self, other)
+
+    def __rmul__(self, other: Number) -> Value:
+        return _constant(_MUL_CONST, self, other)
+
+    def __truediv__(self, other: Operand) -> Value:
+        return _binary(_DIV, self, other) if type(other) is Value else _constant(_DIV_CONST, self, other)
+
+    def __rtruediv__(self, other: Number) -> Value:
+        return _constant(_RDIV_CONST, self, other)
+
+    def __pow__(self, other: Operand) -> Value:
+        return _binary(_POW, self, other) if type(other) is Value else _constant(_POW_CONST, self, other)
+
+    def __rpow__(self, other: Number) -> Value:
+        base = _to_constant(other)
+        if base is not None and not base > 0:
+            raise ValueError(f"c ** x needs a base c > 0 (the gradient needs log c), got c = {base!r}")
+        return _constant(_RPOW_CONST, self, other)
+
+    def __neg__(self) -> Value:
+        return _apply(_NEG, self)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return _apply(_ABS, self)
+
+    # functions of one Value: one line each, the rule lives in the op table
+    def exp(self) -> Value:
+        """e ** self. Raises `OverflowError` above about 709.78."""
+        return _apply(_EXP, self)
+
+    def log(self) -> Value:
+        """The natural logarithm. Raises `ValueError` unless self > 0."""
+        return _apply(_LOG, self)
+
+    def sqrt(self) -> Value:
+        """The square root. Raises `ValueError` if self < 0."""
+        return _apply(_SQRT, self)
+
+    def tanh(self) -> Value:
+        """The hyperbolic tangent."""
+        return _apply(_TANH, self)
+
+    def sigmoid(self) -> Value:
+        """The logistic function 1 / (1 + e ** -self), without overflow."""
+        return _apply(_SIGMOID, self)
+
+    def relu(self) -> Value:
+        """max(self, 0). Its gradient at 0 is 0, as in PyTorch."""
+        return _apply(_RELU, self)
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        """self if self > 0 else slope * self. Its gradient at 0 is the slope, as in PyTorch."""
+        return _apply(_LEAKY_RELU, self, _float_arg(slope, "leaky_relu() slope"))
+
+    def sin(self) -> Value:
+        """The sine."""
+        return _apply(_SIN, self)
+
+    def cos(self) -> Value:
+        """The cosine."""
+        return _apply(_COS, self)
+
+    def softplus(self) -> Value:
+        """log(1 + e ** self), without overflow."""
+        return _apply(_SOFTPLUS, self)
+
+    # the graph
+    def backward(self, grad: Number = 1.0) -> None:
+        """Backpropagate from this node: every node it depends on gets d(self)/d(node) · `grad`.
+
+        Leaves accumulate (``+=``) across calls, as in PyTorch: call `zero_grad` (or an
+        optimizer's) between steps. Interior nodes hold the gradients of the latest call.
+        """
+        backpropagate(self, _float_arg(grad, "backward() grad"))
+
+    def zero_grad(self) -> None:
+        """Set the grad of every node of this node's graph, leaves included, to 0."""
+        for node in topological_order(self):
+            node.grad = 0.0
+
+    def detach(self) -> Value:
+        """A new leaf with the same data: no gradient flows through it to this node's graph."""
+        return Value(self.data)
+
+
+def _to_float(x: object, where: str) -> float:
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return float(x)
+    raise TypeError(
+        f"{where} accepts an int, a float or a numpy real scalar, got {type(x).__name__} {x!r:.60}"
+    )
+
+
+def _float_arg(x: object, where: str) -> float:
+    return x if type(x) is float else _to_float(x, where)
+
+
+def _to_constant(x: object) -> float | None:
+    if type(x) is float:
+        return x
+    if type(x) is int:
+        return float(x)
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return float(x)
+    return None
+
+
+def _binary(op: Op, x: Value, y: Value) -> Value:
+    if op.checks_domain:
+        _check_domain(op, (x.data, y.data), None)
+    try:
+        out = op.forward(FLOAT, x.data, y.data, None)
+    except ArithmeticError as error:
+        raise _domain_error(op, (x.data, y.data), None, error) from error
+    node: Value = _new(Value)
+    node.data, node.grad, node.name, node.arg = out, 0.0, None, None
+    if _recording:
+        node.op, node._x, node._y = op, x, y
+    else:
+        node.op = None
+    return node
+
+
+def _constant(op: Op, x: Value, other: object) -> Value:
+    constant = _to_constant(other)
+    if constant is None:
+        # lets Python try the other operand, then raise its own TypeError naming both types
+        return NotImplemented  # type: ignore[no-any-return]
+    return _apply(op, x, constant)
+
+
+def _apply(op: Op, x: Value, arg: Any = None) -> Value:
+    if op.checks_domain:
+        _check_domain(op, (x.data,), arg)
+    try:
+        out = op.forward(FLOAT, x.data, arg)
+    except ArithmeticError as error:
+        raise _domain_error(op, (x.data,), arg, error) from error
+    node: Value = _new(Value)
+    node.data, node.grad, node.name = out, 0.0, None
+    if _recording:
+        node.op, node.arg, node._x = op, arg, x
+    else:
+        node.op = node.arg = None
+    return node
+
+
+_new = object.__new__
+
+
+def _describe(op: Op, inputs: Sequence[float], arg: Any) -> str:
+    shown = ", ".join(repr(x) for x in inputs)
+    return f"{op.name}({shown})" if arg is None else f"{op.name}({shown}; {op.label(arg)})"
+
+
+def _check_domain(op: Op, inputs: Sequence[float], arg: Any) -> None:
+    names = ("x", "y") if len(inputs) == 2 else ("x",) * len(inputs)
+    for index, (name, x) in enumerate(zip(names, inputs, strict=True)):
+        interval = op.input_domain(arg, index)
+        if x in interval:
+            continue
+        error = ZeroDivisionError if x in interval.poles else ValueError
+        raise error(
+            f"{_describe(op, inputs, arg)} is undefined: {op.name} needs "
+            f"{interval.describe(name)}, got {name} = {x!r} ({op.name} is {op.doc})"
+        )
+
+
+def _domain_error(op: Op, inputs: Sequence[float], arg: Any, error: ArithmeticError) -> ArithmeticError:
+    if isinstance(error, OverflowError):
+        return OverflowError(f"{_describe(op, inputs, arg)} overflows: the result is too large for a float")
+    return type(error)(f"{_describe(op, inputs, arg)} failed: {error}")
+
+
+_ADD, _SUB, _MUL, _DIV, _POW = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"], OPS["pow"]
+_ADD_CONST, _RSUB_CONST, _MUL_CONST = OPS["add_const"], OPS["rsub_const"], OPS["mul_const"]
+_DIV_CONST, _RDIV_CONST = OPS["div_const"], OPS["rdiv_const"]
+_POW_CONST, _RPOW_CONST = OPS["pow_const"], OPS["rpow_const"]
+_NEG, _ABS, _EXP, _LOG, _SQRT = OPS["neg"], OPS["abs"], OPS["exp"], OPS["log"], OPS["sqrt"]
+_TANH, _SIGMOID, _RELU, _LEAKY_RELU = OPS["tanh"], OPS["sigmoid"], OPS["relu"], OPS["leaky_relu"]
+_SIN, _COS, _SOFTPLUS = OPS["sin"], OPS["cos"], OPS["softplus"]
+_SUM, _DOT, _LINEAR, _MAX, _MIN = OPS["sum"], OPS["dot"], OPS["linear"], OPS["max"], OPS["min"]
+
+
+def _variadic(op: Op, parents: Sequence[Value], arg: Any) -> Value:
+    parents = tuple(parents)
+    try:
+        out = op.forward(FLOAT, [p.data for p in parents], arg)
+    except ArithmeticError as error:
+        raise _domain_error(op, [p.data for p in parents], arg, error) from error
+    node: Value = _new(Value)
+    node.data, node.grad, node.name = out, 0.0, None
+    if _recording:
+        node.op, node.arg, node._xs = op, arg, parents
+    else:
+        node.op = node.arg = None
+    return node
+
+
+def _number(x: object, where: str) -> float:
+    constant = _to_constant(x)
+    if constant is None:
+        raise TypeError(f"{where} takes Values and numbers, got {type(x).__name__} {x!r:.60}")
+    return constant
+
+
+def _split(values: Iterable[Value | Number], where: str) -> tuple[list[Value], list[float]]:
+    nodes: list[Value] = []
+    constants: list[float] = []
+    for v in values:
+        if isinstance(v, Value):
+            nodes.append(v)
+        else:
+            constants.append(_number(v, where))
+    return nodes, constants
+
+
+def sum(values: Iterable[Value | Number]) -> Value:  # noqa: A001 - the name users expect
+    """The sum of `values` (Values and numbers) as **one** node, however many there are.
+
+    Numbers are added into the node's constant argument. ``sum([])`` is ``Value(0.0)``.
+    """
+    nodes, constants = _split(values, "autodiff.sum()")
+    offset = builtins.sum(constants, 0.0)
+    return _variadic(_SUM, nodes, offset) if nodes else Value(offset)
+
+
+def dot(ws: Iterable[Value | Number], xs: Iterable[Value | Number]) -> Value:
+    """Σ w_i · x_i as **one** node; either side may hold numbers.
+
+    Value-by-Value pairs make a `dot` node; Value-by-number pairs a `linear` node that keeps the
+    numbers as its constant coefficients. A mix of both makes the two nodes and their sum.
+    """
+    ws, xs = list(ws), list(xs)
+    if len(ws) != len(xs):
+        raise ValueError(f"dot() needs sequences of equal length, got {len(ws)} and {len(xs)}")
+    left: list[Value] = []
+    right: list[Value] = []
+    terms: list[Value] = []
+    coefficients: list[float] = []
+    offset = 0.0
+    for w, x in zip(ws, xs, strict=True):
+        if isinstance(w, Value) and isinstance(x, Value):
+            left.append(w)
+            right.append(x)
+        elif isinstance(w, Value):
+            terms.append(w)
+            coefficients.append(_number(x, "dot()"))
+        elif isinstance(x, Value):
+            terms.append(x)
+            coefficients.append(_number(w, "dot()"))
+        else:
+            offset += _number(w, "dot()") * _number(x, "dot()")
+    parts = []
+    if left:
+        parts.append(_variadic(_DOT, left + right, None))
+    if terms:
+        parts.append(_variadic(_LINEAR, terms, tuple(coefficients)))
+    if not parts:
+        return Value(offset)
+    total = parts[0] if len(parts) == 1 else parts[0] + parts[1]
+    return total + offset if offset else total
+
+
+def _extremum(op: Op, values: Iterable[Value | Number]) -> Value:
+    nodes, constants = _split(values, f"autodiff.{op.name}()")
+    if not nodes and not constants:
+        raise ValueError(f"autodiff.{op.name}() of an empty sequence: there is no {op.name} of nothing")
+    if not nodes:
+        return Value(builtins.max(constants) if op is _MAX else builtins.min(constants))
+    # numbers join as one constant bound, kept as the node's argument; they get no gradient
+    bound = None
+    if constants:
+        bound = builtins.max(constants) if op is _MAX else builtins.min(constants)
+    return _variadic(op, nodes, bound)
+
+
+def max(values: Iterable[Value | Number]) -> Value:  # noqa: A001 - the name users expect
+    """The largest of `values` as one node; the gradient goes to the first maximal Value."""
+    return _extremum(_MAX, values)
+
+
+def min(values: Iterable[Value | Number]) -> Value:  # noqa: A001 - the name users expect
+    """The smallest of `values` as one node; the gradient goes to the first minimal Value."""
+    return _extremum(_MIN, values)
+
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """Inside this context, ops record no parents: their results are leaves.
+
+    Use it for targets that must stay constant, such as Q-learning's r + α·max Q(x', ·).
+    Also works as a decorator.
+    """
+    global _recording
+    previous, _recording = _recording, False
+    try:
+        yield
+    finally:
+        _recording = previous
+
+
+def _value_backend() -> Any:
+    """The backend of Values: derivative rules evaluated on it build a graph of the derivative."""
+    from types import SimpleNamespace
+
+    def first_match(xs: Sequence[Value], out: Value) -> tuple[float, ...]:
+        return FLOAT.first_match(xs, out)  # type: ignore[no-any-return]
+
+    unary: Callable[[str], Callable[[Value], Value]] = lambda name: lambda v: _apply(OPS[name], v)
+    return SimpleNamespace(
+        exp=unary("exp"), log=unary("log"), sqrt=unary("sqrt"), tanh=unary("tanh"),
+        sin=unary("sin"), cos=unary("cos"), sigmoid=unary("sigmoid"),
+        sign=lambda v: FLOAT.sign(v.data), step=lambda v: FLOAT.step(v.data),
+        first_match=first_match,
+    )
+
+
+VALUE = _value_backend()
+"""The backend of Values, for differentiating derivatives (see `autodiff.grad`)."""
