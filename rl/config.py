@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
+from rl.success import SUCCESS_RULES
+
 __all__ = ["LOSSES", "OPTIMIZERS", "QLearningConfig"]
 
 LOSSES = ("sum", "mean", "huber")
@@ -37,7 +39,7 @@ class QLearningConfig:
     """Stop after this many finished episodes, if that comes before `total_steps`; None: no limit."""
     hidden_sizes: tuple[int, ...] = (32,)
     """Widths of the Q-network's hidden layers; the output layer has one unit per action."""
-    activation: str = "relu"
+    activation: Literal["relu", "leaky_relu", "tanh", "sigmoid", "linear"] = "relu"
     """Activation of the hidden layers: relu, leaky_relu, tanh, sigmoid or linear."""
     discount: float = 0.99
     """Discount factor (α in the lecture, γ elsewhere), in [0, 1]."""
@@ -73,6 +75,9 @@ class QLearningConfig:
     """Environment steps between greedy evaluations (and at the end); None: only at the end."""
     eval_episodes: int = 10
     """Episodes per greedy evaluation."""
+    success: Literal["goal", "end", "survival"] = "goal"
+    """What counts as a successful episode (see `rl.SUCCESS_RULES`): goal (terminated with a positive
+    reward: FrozenLake, Taxi), end (terminated: CliffWalking) or survival (not terminated: CartPole)."""
 
     def __post_init__(self) -> None:
         # accept any mapping and any sequence of widths, stored as a dict and a tuple
@@ -130,6 +135,8 @@ def _problems(c: QLearningConfig) -> list[str]:
         found.append(f"activation must be one of {', '.join(ACTIVATIONS)}, got {c.activation!r}")
     if c.optimizer not in OPTIMIZERS:
         found.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {c.optimizer!r}")
+    if c.success not in SUCCESS_RULES:
+        found.append(f"success must be one of {', '.join(SUCCESS_RULES)}, got {c.success!r}")
     if c.loss not in LOSSES:
         found.append(f"loss must be one of {', '.join(LOSSES)}, got {c.loss!r}")
     for name, low, high in [

@@ -7,7 +7,7 @@ horizon, not by sampling.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,28 +16,18 @@ import numpy as np
 import numpy.typing as npt
 
 from rl.environments import time_limit
+from rl.success import SuccessRule, check_rule, is_success
 
 __all__ = [
     "PolicyEvaluation",
     "TabularModel",
     "ValueIterationResult",
     "evaluate_policy",
-    "reached_rewarding_end",
     "tabular_model",
     "value_iteration",
 ]
 
 FloatArray = npt.NDArray[np.float64]
-SuccessRule = Callable[[float, bool], bool]
-
-
-def reached_rewarding_end(reward: float, terminated: bool) -> bool:
-    """The default success: the episode terminated on a step with a positive reward.
-
-    That is reaching the goal in FrozenLake, the chain and Taxi. Where the goal gives no positive
-    reward (CliffWalking: −1 per step), pass ``lambda reward, terminated: terminated``.
-    """
-    return terminated and reward > 0
 
 
 @dataclass(frozen=True)
@@ -46,13 +36,15 @@ class TabularModel:
 
     `transition[s, a, s']` is the probability of s → s' on a step that does **not** terminate (the
     mass that bootstraps); `reward[s, a]` the expected reward; `success[s, a]` the probability that
-    the step ends the episode successfully; `start[s]` the initial-state distribution.
+    the step ends the episode successfully (under the rule `success_rule` of `rl.SUCCESS_RULES`);
+    `start[s]` the initial-state distribution.
     """
 
     transition: FloatArray
     reward: FloatArray
     success: FloatArray
     start: FloatArray
+    success_rule: SuccessRule
 
     @property
     def n_states(self) -> int:
@@ -65,13 +57,14 @@ class TabularModel:
         return int(self.reward.shape[1])
 
 
-def tabular_model(env: gymnasium.Env[Any, Any], success: SuccessRule = reached_rewarding_end) -> TabularModel:
+def tabular_model(env: gymnasium.Env[Any, Any], success: SuccessRule = "goal") -> TabularModel:
     """The model of `env` as a `TabularModel`; `ValueError` if `env.unwrapped` exposes none.
 
     Needs ``env.unwrapped.P`` (dict or list of ``P[s][a]`` outcome lists) and
     ``env.unwrapped.initial_state_distrib``, as FrozenLake, CliffWalking, Taxi and `rl.ChainEnv`
-    have. `success(reward, terminated)` says which terminating outcomes count as a success.
+    have. `success` names the rule (`rl.SUCCESS_RULES`) that says which episodes succeed.
     """
+    check_rule(success)
     inner = env.unwrapped
     table = getattr(inner, "P", None)
     start = getattr(inner, "initial_state_distrib", None)
@@ -90,10 +83,10 @@ def tabular_model(env: gymnasium.Env[Any, Any], success: SuccessRule = reached_r
             for probability, next_state, r, terminated in table[s][a]:
                 reward[s, a] += probability * r
                 if terminated:
-                    succeeded[s, a] += probability * success(float(r), True)
+                    succeeded[s, a] += probability * is_success(success, float(r), True, False)
                 else:
                     transition[s, a, next_state] += probability
-    return TabularModel(transition, reward, succeeded, np.asarray(start, dtype=np.float64))
+    return TabularModel(transition, reward, succeeded, np.asarray(start, dtype=np.float64), success)
 
 
 @dataclass(frozen=True)
@@ -168,14 +161,16 @@ def evaluate_policy(
     *,
     discount: float = 1.0,
     horizon: int | None = None,
-    success: SuccessRule = reached_rewarding_end,
+    success: SuccessRule = "goal",
 ) -> PolicyEvaluation:
     """The exact return and success probability of `policy` (one action per state) in `env`.
 
     Backward recursion over the horizon: with V_0 = S_0 = 0,
     V_t(s) = r(s, π(s)) + γ Σ_s' P(s' | s, π(s)) V_{t−1}(s') and the same for the success
-    probability S_t without discount and with the success mass in place of r. `horizon` defaults
-    to the environment's time limit (``FrozenLake-v1``: 100); `discount` 1 gives the plain return.
+    probability S_t without discount and with the success mass in place of r (for the
+    ``"survival"`` rule: S_0 = 1 and no success mass). `horizon` defaults to the environment's
+    time limit (``FrozenLake-v1``: 100); `discount` 1 gives the plain return. `success` names a
+    rule of `rl.SUCCESS_RULES`.
     """
     if not 0.0 <= discount <= 1.0:
         raise ValueError(f"discount must be in [0, 1], got {discount!r}")
@@ -196,7 +191,7 @@ def evaluate_policy(
     reward = model.reward[states, actions]
     succeeded = model.success[states, actions]
     values = np.zeros(model.n_states)
-    successes = np.zeros(model.n_states)
+    successes = np.full(model.n_states, 1.0 if success == "survival" else 0.0)
     for _ in range(horizon):
         values = reward + discount * transition @ values
         successes = succeeded + transition @ successes
