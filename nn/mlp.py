@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from autodiff import Value, dot
 from nn.activations import Activation, activation_named
 from nn.init import as_rng, init_named, weight_bound
-from nn.module import Module
+from nn.module import Module, numbered_parameters
 
 __all__ = ["MLP", "Layer", "Neuron"]
 
@@ -43,7 +43,6 @@ class Neuron(Module):
                              self._activation.gain)
         self.w = [Value(generator.uniform(-bound, bound)) for _ in range(self.nin)]
         self.b = Value(0.0)
-        self._apply = self._activation.apply
         self._name_parameters()
 
     @property
@@ -55,7 +54,7 @@ class Neuron(Module):
         """σ(wᵀx + b) as a `Value`; `x` must hold `nin` numbers or Values."""
         _check_inputs(self, x, self.nin)
         pre_activation = dot(self.w, x) + self.b
-        apply = self._apply
+        apply = self._activation.apply
         return pre_activation if apply is None else apply(pre_activation)
 
     def named_parameters(self) -> list[tuple[str, Value]]:
@@ -105,8 +104,7 @@ class Layer(Module):
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """``neurons.{j}.w.{k}`` and ``neurons.{j}.b``, neuron by neuron."""
-        return [(f"neurons.{j}.{name}", p) for j, neuron in enumerate(self.neurons)
-                for name, p in neuron.named_parameters()]
+        return numbered_parameters("neurons", self.neurons)
 
     def __repr__(self) -> str:
         return f"Layer({self.nin} → {self.nout}{_options(self._activation, self.init)})"
@@ -154,13 +152,12 @@ class MLP(Module):
         """The output layer's Values, as a list of ``nouts[-1]`` (also when it is 1)."""
         _check_inputs(self, x, self.nin)
         for layer in self.layers:
-            x = layer.forward(x)
-        return x  # type: ignore[return-value]  # a Layer always returns a list of Values
+            x = outputs = layer.forward(x)
+        return outputs
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """``layers.{i}.neurons.{j}.w.{k}`` and ``layers.{i}.neurons.{j}.b``, layer by layer."""
-        return [(f"layers.{i}.{name}", p) for i, layer in enumerate(self.layers)
-                for name, p in layer.named_parameters()]
+        return numbered_parameters("layers", self.layers)
 
     def __repr__(self) -> str:
         sizes = " → ".join(map(str, (self.nin, *self.nouts)))

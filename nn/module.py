@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from autodiff import Value
 
-__all__ = ["Module"]
+__all__ = ["Module", "numbered_parameters"]
 
 
 class Module:
@@ -75,6 +75,14 @@ class Module:
         # a parent module calls this again after building its children, to add its prefixes
         for name, parameter in self.named_parameters():
             parameter.name = name
+
+
+def numbered_parameters(prefix: str, children: Sequence[Module]) -> list[tuple[str, Value]]:
+    """The named parameters of a list of child modules, the i-th child's under ``{prefix}.{i}.``.
+
+    What a container's `named_parameters` returns, e.g. ``numbered_parameters("layers", self.layers)``.
+    """
+    return [(f"{prefix}.{i}.{name}", p) for i, child in enumerate(children) for name, p in child.named_parameters()]
 
 
 def _listed(names: list[str], shown: int = 5) -> str:

@@ -95,7 +95,8 @@ class Adam(Optimizer):
 
     With g = grad + `weight_decay` · p (L2 added to the gradient, not AdamW's decoupled decay):
     m ← β₁ m + (1 − β₁) g, v ← β₂ v + (1 − β₂) g², and after t steps
-    p ← p − lr · m̂ / (√v̂ + eps) with m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ).
+    p ← p − lr · m̂ / (√v̂ + eps) with m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ). `steps` is t,
+    the number of updates made so far.
     """
 
     def __init__(
