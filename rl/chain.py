@@ -17,7 +17,7 @@ RIGHT = 1
 """The action that moves one state on."""
 
 
-class ChainEnv(gymnasium.Env[int, int]):
+class ChainEnv(gymnasium.Env[np.int64, np.int64]):
     """States 0 … n−1 in a row; the episode starts in 0 and ends on reaching n−1 with reward 1.
 
     `RIGHT` moves one state on, `LEFT` one state back (0 stays 0); every other step gives reward
@@ -44,20 +44,22 @@ class ChainEnv(gymnasium.Env[int, int]):
         self.initial_state_distrib[0] = 1.0
         self.s = 0
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.int64, dict[str, Any]]:
         """Back to state 0."""
         super().reset(seed=seed)
         self.s = 0
-        return self.s, {}
+        return np.int64(self.s), {}
 
-    def step(self, action: int) -> tuple[int, float, bool, bool, dict[str, Any]]:
+    def step(self, action: np.int64 | int) -> tuple[np.int64, float, bool, bool, dict[str, Any]]:
         """Move left or right; reaching the last state gives reward 1 and ends the episode."""
         if not self.action_space.contains(action):
             raise ValueError(f"the chain's actions are 0 (left) and 1 (right), got {action!r}")
         ((_, self.s, reward, terminated),) = self.P[self.s][int(action)]
-        return self.s, reward, terminated, False, {}
+        return np.int64(self.s), reward, terminated, False, {}
 
-    def render(self) -> str | None:  # type: ignore[override]
+    def render(self) -> str | None:
         """The chain as text, the current state marked ``x``, when render_mode is ``"ansi"``."""
         if self.render_mode != "ansi":
             return None

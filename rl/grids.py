@@ -6,21 +6,26 @@ from collections.abc import Sequence
 from typing import Any
 
 import gymnasium
+import numpy as np
+import numpy.typing as npt
 
 __all__ = ["policy_grid", "side_by_side"]
+
+Policy = Sequence[int] | npt.NDArray[np.integer[Any]]
+"""One action index per state."""
 
 _FROZEN_LAKE_ARROWS = "←↓→↑"  # actions 0 left, 1 down, 2 right, 3 up
 _CLIFF_WALKING_ARROWS = "↑→↓←"  # actions 0 up, 1 right, 2 down, 3 left
 _CHAIN_ARROWS = "←→"
 
 
-def policy_grid(env: gymnasium.Env[Any, Any], policy: Sequence[int]) -> list[str] | None:
+def policy_grid(env: gymnasium.Env[Any, Any], policy: Policy) -> list[str] | None:
     """The rows of a grid world with the arrow of `policy`'s action in each cell, or None for other envs.
 
     Knows FrozenLake (holes ``H`` and the goal ``G`` drawn as letters), CliffWalking (the cliff
     ``C``, the goal ``G``) and `rl.ChainEnv` (one row, the end ``G``).
     """
-    inner = env.unwrapped
+    inner: Any = env.unwrapped  # the toy-text attributes are not part of Env's type
     name = type(inner).__name__
     if name == "FrozenLakeEnv":
         desc = [[letter.decode() for letter in row] for row in inner.desc]
@@ -36,12 +41,13 @@ def policy_grid(env: gymnasium.Env[Any, Any], policy: Sequence[int]) -> list[str
     return None
 
 
-def _draw(desc: list[list[str]], policy: Sequence[int], arrows: str, ends: str) -> list[str]:
+def _draw(desc: list[list[str]], policy: Policy, arrows: str, ends: str) -> list[str]:
     cols = len(desc[0])
-    return [
-        " ".join(letter if letter in ends else arrows[int(policy[r * cols + c])] for c, letter in enumerate(row))
-        for r, row in enumerate(desc)
-    ]
+
+    def cell(r: int, c: int, letter: str) -> str:
+        return letter if letter in ends else arrows[int(policy[r * cols + c])]
+
+    return [" ".join(cell(r, c, letter) for c, letter in enumerate(row)) for r, row in enumerate(desc)]
 
 
 def side_by_side(*blocks: tuple[str, list[str]], gap: int = 4) -> str:
@@ -50,4 +56,5 @@ def side_by_side(*blocks: tuple[str, list[str]], gap: int = 4) -> str:
     height = max(len(lines) for _, lines in blocks)
     rows = [[title for title, _ in blocks]]
     rows += [[lines[i] if i < len(lines) else "" for _, lines in blocks] for i in range(height)]
-    return "\n".join((" " * gap).join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
+    spacer = " " * gap
+    return "\n".join(spacer.join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)

@@ -32,7 +32,8 @@ def compare_with_optimum(q: QFunction, env: gymnasium.Env[Any, Any], discount: f
     lines = []
     drawn, best = policy_grid(env, learned), policy_grid(env, optimum.policy)
     if drawn is not None and best is not None:
-        lines.append(side_by_side(("learned greedy policy", drawn), (f"optimal (value iteration, α={optimum_discount:g})", best)))
+        optimum_title = f"optimal (value iteration, α={optimum_discount:g})"
+        lines.append(side_by_side(("learned greedy policy", drawn), (optimum_title, best)))
     rows = []
     for label, policy in [("learned", learned), ("optimal", optimum.policy)]:
         value = evaluate_policy(env, policy, discount=optimum_discount, success=success).value

@@ -37,8 +37,8 @@ def test_the_history_uses_namespaced_metrics():
                  "eval/exact_return", "eval/exact_success"]:
         assert name in history
     assert history.steps("eval/mean_return") == [100, 200, 250]
-    assert all(later <= earlier for earlier, later in zip(history.values("charts/epsilon"),
-                                                          history.values("charts/epsilon")[1:]))
+    epsilons = history.values("charts/epsilon")
+    assert all(later <= earlier for earlier, later in zip(epsilons, epsilons[1:], strict=False))
     with pytest.raises(KeyError, match="no metric 'charts/nothing'"):
         history["charts/nothing"]
 
