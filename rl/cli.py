@@ -156,6 +156,8 @@ def _field_docs(cls: type) -> dict[str, str]:
 def _argument_type(hint: Any) -> dict[str, Any]:
     """argparse settings that parse a field of type `hint`."""
     origin, arguments = typing.get_origin(hint), typing.get_args(hint)
+    if hint is bool:
+        return {"action": argparse.BooleanOptionalAction}
     if origin is typing.Literal:
         return {"choices": list(arguments), "metavar": "{" + ",".join(arguments) + "}"}
     if origin is tuple:

@@ -45,6 +45,9 @@ class QLearningConfig:
     """Discount factor (α in the lecture, γ elsewhere), in [0, 1]."""
     learning_rate: float = 3e-3
     """Step size of the optimizer (β in the lecture)."""
+    anneal_lr: bool = False
+    """Decay the learning rate linearly from `learning_rate` toward 0 over the run (as CleanRL's PPO
+    does): it settles the greedy policy where the values of actions are close (slippery FrozenLake)."""
     optimizer: Literal["adam", "sgd"] = "adam"
     """adam (`nn.Adam`) or sgd (`nn.SGD`, the lecture's w ← w − β∇L)."""
     momentum: float = 0.0
@@ -135,6 +138,8 @@ def _problems(c: QLearningConfig) -> list[str]:
         found.append(f"activation must be one of {', '.join(ACTIVATIONS)}, got {c.activation!r}")
     if c.optimizer not in OPTIMIZERS:
         found.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {c.optimizer!r}")
+    if type(c.anneal_lr) is not bool:
+        found.append(f"anneal_lr must be True or False, got {c.anneal_lr!r}")
     if c.success not in SUCCESS_RULES:
         found.append(f"success must be one of {', '.join(SUCCESS_RULES)}, got {c.success!r}")
     if c.loss not in LOSSES:

@@ -15,7 +15,7 @@ class History:
     step is the environment step. Names used by `rl.train`:
 
     - ``charts/episodic_return``, ``charts/episodic_length``: each finished training episode;
-    - ``charts/epsilon``: ε at the end of each training episode;
+    - ``charts/epsilon``, ``charts/learning_rate``: ε and the step size at the end of each episode;
     - ``losses/td_loss``, ``losses/q_values``: each update's loss and mean predicted Q;
     - ``eval/mean_return``, ``eval/std_return``, ``eval/success_rate``: each greedy evaluation;
     - ``eval/exact_return``, ``eval/exact_success``: the greedy policy's exact return and success

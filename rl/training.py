@@ -101,6 +101,8 @@ def train(
     step = 0
     for step in range(1, config.total_steps + 1):
         epsilon = config.epsilon(step - 1)
+        if config.anneal_lr:
+            optimizer.lr = config.learning_rate * (1.0 - (step - 1) / config.total_steps)
         explore = rng.random() < epsilon
         action = rng.randrange(n_actions) if explore else greedy_action(q, x)
         observation, reward, terminated, truncated, _ = env.step(first_action + action)
@@ -115,6 +117,7 @@ def train(
             history.record("charts/episodic_return", step, episode_return)
             history.record("charts/episodic_length", step, episode_length)
             history.record("charts/epsilon", step, epsilon)
+            history.record("charts/learning_rate", step, optimizer.lr)
             bar.set_postfix(episode=episodes, ret=f"{episode_return:.2f}", eps=f"{epsilon:.2f}", refresh=False)
             observation, _ = env.reset()
             x = encode(observation)

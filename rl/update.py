@@ -20,6 +20,8 @@ Loss = Callable[[Sequence[Value], Sequence[float]], Value]
 class Optimizer(Protocol):
     """What the update needs of an optimizer: `nn.SGD` and `nn.Adam` are ones."""
 
+    lr: float
+
     def zero_grad(self) -> None:
         """Set the gradient of every parameter to 0."""
 

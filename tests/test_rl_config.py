@@ -33,6 +33,7 @@ import rl
         ({"huber_delta": 0.0}, "huber_delta must be a number > 0"),
         ({"success": "win"}, "success must be one of goal, end, survival"),
         ({"env_id": ""}, "env_id must be a non-empty Gymnasium id"),
+        ({"anneal_lr": 1}, "anneal_lr must be True or False"),
     ],
 )
 def test_bad_configs_are_rejected_naming_the_field(change, message):

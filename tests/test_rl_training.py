@@ -43,6 +43,14 @@ def test_the_history_uses_namespaced_metrics():
         history["charts/nothing"]
 
 
+def test_the_learning_rate_anneals_only_when_asked():
+    settings = dict(CHAIN, total_steps=300, learning_starts=10, batch_size=4, eval_period=None, eval_episodes=1)
+    constant = rl.train(rl.QLearningConfig(**settings)).history.values("charts/learning_rate")
+    assert set(constant) == {3e-3}
+    annealed = rl.train(rl.QLearningConfig(**settings, anneal_lr=True)).history["charts/learning_rate"]
+    assert all(lr == pytest.approx(3e-3 * (1 - (step - 1) / 300)) for step, lr in annealed)
+
+
 def test_the_lectures_loop_learns_the_chain():
     """Sum loss, plain SGD, no target network, one hidden layer of 8: Q* to 0.02 and "right" everywhere."""
     config = rl.QLearningConfig(**CHAIN, hidden_sizes=(8,), discount=0.9, loss="sum", optimizer="sgd",
