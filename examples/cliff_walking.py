@@ -20,6 +20,7 @@ CONFIG = dict(
     total_steps=10_000,
     hidden_sizes=(32,),
     learning_rate=3e-3,
+    anneal_lr=True,
     eval_period=1_000,
     eval_episodes=1,  # the environment is deterministic
 )

@@ -25,6 +25,7 @@ from rl.training import train
 
 __all__ = ["main"]
 
+_DEFAULTS = dataclasses.asdict(QLearningConfig())
 _FLAG_NAMES = {"env_id": "--env", "total_steps": "--steps"}
 """Short flags for the fields users set most; the others are the field name with dashes."""
 
@@ -51,8 +52,11 @@ def _train_parser() -> argparse.ArgumentParser:
     hints = typing.get_type_hints(QLearningConfig)
     for field in dataclasses.fields(QLearningConfig):
         flag = _FLAG_NAMES.get(field.name, "--" + field.name.replace("_", "-"))
-        default = field.default_factory() if field.default_factory is not dataclasses.MISSING else field.default
-        shown = json.dumps(default) if isinstance(default, dict) else _shown(default)
+        default = _DEFAULTS[field.name]
+        if field.name == "env_kwargs":
+            shown, default = f"{json.dumps(default)} with the default env, {{}} with another", None
+        else:
+            shown = _shown(default)
         parser.add_argument(flag, dest=field.name, default=default, help=f"{docs[field.name]} (default: {shown})",
                             **_argument_type(hints[field.name]))
     parser.add_argument("--out", type=Path, default=None,
@@ -86,6 +90,8 @@ def _eval_parser() -> argparse.ArgumentParser:
 
 def _train_command(args: argparse.Namespace) -> int:
     settings = {field.name: getattr(args, field.name) for field in dataclasses.fields(QLearningConfig)}
+    if settings["env_kwargs"] is None:  # the default keyword arguments belong to the default environment
+        settings["env_kwargs"] = _DEFAULTS["env_kwargs"] if args.env_id == _DEFAULTS["env_id"] else {}
     try:
         config = QLearningConfig(**settings)
     except ValueError as error:

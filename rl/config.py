@@ -28,7 +28,8 @@ class QLearningConfig:
     env_id: str = "FrozenLake-v1"
     """Gymnasium id of the environment (its action space must be Discrete)."""
     env_kwargs: dict[str, Any] = field(default_factory=lambda: {"is_slippery": False})
-    """Keyword arguments for ``gymnasium.make(env_id, ...)``, e.g. ``{"map_name": "8x8"}``."""
+    """Keyword arguments for ``gymnasium.make(env_id, ...)``, e.g. ``{"map_name": "8x8"}``; the
+    default belongs to the default env (pass ``{}`` with most others)."""
     max_episode_steps: int | None = None
     """Time limit of an episode; None keeps the registered one (500 for an env that has none)."""
     seed: int = 1

@@ -34,10 +34,13 @@ def make_env(
     if max_episode_steps is not None and (type(max_episode_steps) is not int or max_episode_steps < 1):
         raise ValueError(f"max_episode_steps must be a positive int or None, got {max_episode_steps!r}")
     if isinstance(env, str):
+        kwargs = dict(env_kwargs or {})
         try:
-            made = gymnasium.make(env, max_episode_steps=max_episode_steps, **dict(env_kwargs or {}))
+            made = gymnasium.make(env, max_episode_steps=max_episode_steps, **kwargs)
         except gymnasium.error.Error as error:
             raise ValueError(f"cannot make the Gymnasium environment {env!r}: {error}") from error
+        except TypeError as error:
+            raise ValueError(f"cannot make {env!r} with env_kwargs {kwargs!r}: {error}") from error
         env = made
     elif isinstance(env, gymnasium.Env):
         if env_kwargs:

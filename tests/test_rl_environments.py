@@ -53,6 +53,8 @@ def test_unknown_ids_and_wrong_types_are_rejected():
         rl.make_env("FrozenLake-v1", max_episode_steps=0)
     with pytest.raises(ValueError, match="env_kwargs"):
         rl.make_env(rl.ChainEnv(), env_kwargs={"n": 3})
+    with pytest.raises(ValueError, match="cannot make 'CartPole-v1' with env_kwargs {'is_slippery': False}"):
+        rl.make_env("CartPole-v1", env_kwargs={"is_slippery": False})
 
 
 def test_discrete_observations_are_one_hot():

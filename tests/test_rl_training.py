@@ -127,6 +127,17 @@ def test_cli_trains_saves_and_evaluates(tmp_path, capsys):
     assert "greedy policy of MLP(6 → 8 → 2" in capsys.readouterr().out
 
 
+def test_cli_on_another_env_drops_the_default_env_kwargs(tmp_path, capsys):
+    from rl.cli import main
+
+    status = main(["--env", "CartPole-v1", "--steps", "40", "--learning-starts", "10", "--batch-size", "4",
+                   "--success", "survival", "--eval-period", "none", "--eval-episodes", "1", "--final-episodes", "1",
+                   "--out", str(tmp_path), "--no-progress"])
+    assert status == 0
+    assert json.loads((tmp_path / "config.json").read_text())["env_kwargs"] == {}
+    assert "does not expose its model" in capsys.readouterr().out
+
+
 def test_cli_reports_bad_settings(tmp_path, capsys):
     from rl.cli import main
 
