@@ -16,7 +16,7 @@ from typing import Any
 
 import nn
 from rl.config import QLearningConfig
-from rl.environments import make_env
+from rl.environments import ObservationEncoder, make_env
 from rl.evaluation import evaluate
 from rl.plot import learning_curve_svg
 from rl.report import compare_with_optimum
@@ -62,7 +62,7 @@ def _train_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for the Q-network, config, history and learning curve "
                              "(default: runs/ENV-seedSEED)")
-    parser.add_argument("--final-episodes", type=int, default=100,
+    parser.add_argument("--final-episodes", type=_positive_int, default=100, metavar="N",
                         help="episodes of the greedy evaluation at the end (default: 100)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
@@ -81,7 +81,8 @@ def _eval_parser() -> argparse.ArgumentParser:
     parser.add_argument("--env-kwargs", type=_json_object, default=None,
                         help='keyword arguments for gymnasium.make, as JSON: \'{"is_slippery": false}\'')
     parser.add_argument("--max-episode-steps", type=_optional_int, default=None, help="time limit of an episode")
-    parser.add_argument("--episodes", type=int, default=100, help="episodes to play (default: 100)")
+    parser.add_argument("--episodes", type=_positive_int, default=100, metavar="N",
+                        help="episodes to play (default: 100)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first episode's reset (default: 0)")
     parser.add_argument("--success", choices=list(SUCCESS_RULES), default=None,
                         help="what counts as a success: " + "; ".join(f"{k}: {v}" for k, v in SUCCESS_RULES.items()))
@@ -97,6 +98,11 @@ def _train_command(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"python -m rl: {error}", file=sys.stderr)
         return 2
+    try:
+        env = make_env(config.env_id, max_episode_steps=config.max_episode_steps, env_kwargs=config.env_kwargs)
+    except ValueError as error:
+        print(f"python -m rl: {error}", file=sys.stderr)
+        return 2
     out = args.out or Path("runs") / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', config.env_id)}-seed{config.seed}"
     result = train(config, progress=not args.no_progress)
     out.mkdir(parents=True, exist_ok=True)
@@ -107,7 +113,6 @@ def _train_command(args: argparse.Namespace) -> int:
     title = f"Q-learning on {config.env_id} {json.dumps(config.env_kwargs)}, seed {config.seed}"
     (out / "learning_curve.svg").write_text(learning_curve_svg(result.history, title), encoding="utf-8")
 
-    env = make_env(config.env_id, max_episode_steps=config.max_episode_steps, env_kwargs=config.env_kwargs)
     final = evaluate(result.q_network, env, args.final_episodes, seed=config.seed, success=config.success)
     print(f"\n{config.env_id} {json.dumps(config.env_kwargs)}, seed {config.seed}: {config.total_steps} steps, "
           f"{result.episodes} episodes in {result.seconds:.1f} s")
@@ -140,7 +145,16 @@ def _evaluate_command(args: argparse.Namespace) -> int:
     if not isinstance(q, nn.MLP):
         print(f"python -m rl eval: {args.model} holds a {type(q).__name__}, not an MLP Q-network", file=sys.stderr)
         return 2
-    env = make_env(env_id, max_episode_steps=steps, env_kwargs=env_kwargs)
+    try:
+        env = make_env(env_id, max_episode_steps=steps, env_kwargs=env_kwargs)
+    except ValueError as error:
+        print(f"python -m rl eval: {error}", file=sys.stderr)
+        return 2
+    n_inputs, n_actions = ObservationEncoder(env.observation_space).size, int(env.action_space.n)  # type: ignore[attr-defined]
+    if (q.nin, q.nouts[-1]) != (n_inputs, n_actions):
+        print(f"python -m rl eval: {q} does not fit {env_id}, which needs {n_inputs} inputs and {n_actions} outputs",
+              file=sys.stderr)
+        return 2
     result = evaluate(q, env, args.episodes, seed=args.seed, success=success)
     print(f"{env_id} {json.dumps(env_kwargs)}: greedy policy of {q}: {result}")
     print(compare_with_optimum(q, env, settings.get("discount", 0.99), success))
@@ -180,6 +194,13 @@ def _shown(default: object) -> str:
     if isinstance(default, tuple):
         return " ".join(map(str, default))
     return "none" if default is None else str(default)
+
+
+def _positive_int(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
 
 
 def _optional_int(text: str) -> int | None:

@@ -71,6 +71,8 @@ def train(
     env.action_space.seed(rng.getrandbits(32))
     env.observation_space.seed(rng.getrandbits(32))
     reset_seed = rng.getrandbits(31)
+    # evaluations draw from their own stream, so how often they run does not change training
+    eval_rng = random.Random(rng.getrandbits(64))
     encode = ObservationEncoder(env.observation_space)
     n_actions = int(env.action_space.n)  # type: ignore[attr-defined]  # make_env checked: Discrete
     first_action = int(env.action_space.start)  # type: ignore[attr-defined]
@@ -85,7 +87,7 @@ def train(
     )
 
     def record_evaluation(step: int) -> None:
-        result = evaluate(q, eval_env, config.eval_episodes, seed=rng.getrandbits(31), success=config.success)
+        result = evaluate(q, eval_env, config.eval_episodes, seed=eval_rng.getrandbits(31), success=config.success)
         history.record("eval/mean_return", step, result.mean_return)
         history.record("eval/std_return", step, result.std_return)
         history.record("eval/success_rate", step, result.success_rate)

@@ -30,6 +30,14 @@ def test_another_seed_gives_another_history():
     assert _small_run(3).history != _small_run(4).history
 
 
+def test_evaluating_more_often_does_not_change_training():
+    settings = dict(CHAIN, total_steps=200, learning_starts=20, batch_size=4, eval_episodes=1)
+    rarely = rl.train(rl.QLearningConfig(**settings, eval_period=None)).history
+    often = rl.train(rl.QLearningConfig(**settings, eval_period=20)).history
+    assert rarely["losses/td_loss"] == often["losses/td_loss"]
+    assert len(often["eval/mean_return"]) == 10
+
+
 def test_the_history_uses_namespaced_metrics():
     history = _small_run(0).history
     for name in ["charts/episodic_return", "charts/episodic_length", "charts/epsilon", "losses/td_loss",
@@ -125,6 +133,8 @@ def test_cli_trains_saves_and_evaluates(tmp_path, capsys):
     assert svg.tag.endswith("svg") and svg.findall("{http://www.w3.org/2000/svg}polyline")
     assert main(["eval", str(out / "q_network.json"), "--episodes", "2"]) == 0
     assert "greedy policy of MLP(6 → 8 → 2" in capsys.readouterr().out
+    assert main(["eval", str(out / "q_network.json"), "--env", "CartPole-v1"]) == 2
+    assert "does not fit CartPole-v1, which needs 4 inputs and 2 outputs" in capsys.readouterr().err
 
 
 def test_cli_on_another_env_drops_the_default_env_kwargs(tmp_path, capsys):
@@ -144,6 +154,8 @@ def test_cli_reports_bad_settings(tmp_path, capsys):
     assert main(["--steps", "0", "--out", str(tmp_path)]) == 2
     assert "total_steps must be an int >= 1" in capsys.readouterr().err
     assert main(["eval", str(tmp_path / "missing.json")]) == 2
+    assert main(["--env", "Pendulum-v1", "--out", str(tmp_path)]) == 2
+    assert "Discrete action space" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["--loss", "l1"])
 
