@@ -17,7 +17,9 @@ CONFIG = dict(
     env_kwargs={},
     max_episode_steps=500,
     success="end",  # reaching the goal ends the episode; every step gives −1
-    total_steps=10_000,
+    total_steps=20_000,
+    train_frequency=2,  # an update every other step: twice the exploration for the same time
+    target_sync_period=200,
     hidden_sizes=(32,),
     learning_rate=3e-3,
     anneal_lr=True,
@@ -35,7 +37,7 @@ def run(seed: int) -> tuple[float, float, float]:
     optimum = rl.evaluate_policy(env, rl.value_iteration(env, config.discount).policy, success="end").value
     first = next((step for step, value in result.history["eval/exact_return"] if value == optimum), None)
     print(f"seed {seed}: greedy return {learned:.0f} (optimum {optimum:.0f}) after {result.seconds:.0f} s; "
-          f"first optimal greedy evaluation at step {first}")
+          f"first optimal greedy evaluation at step {first}", flush=True)
     return learned, optimum, result.seconds
 
 

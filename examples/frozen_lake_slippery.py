@@ -39,7 +39,7 @@ def run(seed: int) -> float:
     first = next((step for step, value in curve if value >= THRESHOLD), None)
     print(f"seed {seed}: exact success {success:.4f} (optimum 0.7402) after {result.seconds:.0f} s; "
           f"first ≥ {THRESHOLD} at step {first}; every {config.eval_period} steps: "
-          + " ".join(f"{value:.2f}" for _, value in curve))
+          + " ".join(f"{value:.2f}" for _, value in curve), flush=True)
     return success
 
 
