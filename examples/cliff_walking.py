@@ -20,6 +20,7 @@ CONFIG = dict(
     total_steps=20_000,
     train_frequency=2,  # an update every other step: twice the exploration for the same time
     target_sync_period=200,
+    discount=0.99,
     hidden_sizes=(32,),
     learning_rate=3e-3,
     anneal_lr=True,

@@ -18,6 +18,7 @@ CONFIG = dict(
     env_id="FrozenLake-v1",
     env_kwargs={"is_slippery": True},
     total_steps=20_000,
+    discount=0.99,
     hidden_sizes=(32,),
     learning_rate=1e-3,
     anneal_lr=True,

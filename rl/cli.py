@@ -57,8 +57,8 @@ def _train_parser() -> argparse.ArgumentParser:
             shown, default = f"{json.dumps(default)} with the default env, {{}} with another", None
         else:
             shown = _shown(default)
-        parser.add_argument(flag, dest=field.name, default=default, help=f"{docs[field.name]} (default: {shown})",
-                            **_argument_type(hints[field.name]))
+        text = f"{docs[field.name]} (default: {shown})".replace("%", "%%")  # argparse formats help with %
+        parser.add_argument(flag, dest=field.name, default=default, help=text, **_argument_type(hints[field.name]))
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for the Q-network, config, history and learning curve "
                              "(default: runs/ENV-seedSEED)")

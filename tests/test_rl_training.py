@@ -73,11 +73,12 @@ def test_the_lectures_loop_learns_the_chain():
 
 @pytest.mark.slow
 def test_frozen_lake_without_slipping_is_solved_by_the_defaults():
-    result = rl.train(rl.QLearningConfig())
+    config = rl.QLearningConfig()
+    result = rl.train(config)
     env = rl.make_env("FrozenLake-v1", env_kwargs={"is_slippery": False})
     assert rl.evaluate(result.q_network, env, episodes=10, seed=0).success_rate == 1.0
-    optimum = rl.value_iteration(env, 0.99)
-    learned = rl.evaluate_policy(env, rl.greedy_policy(result.q_network, env), discount=0.99)
+    optimum = rl.value_iteration(env, config.discount)
+    learned = rl.evaluate_policy(env, rl.greedy_policy(result.q_network, env), discount=config.discount)
     assert learned.value == pytest.approx(optimum.start_value, abs=1e-9)  # shortest path: 6 steps
 
 
