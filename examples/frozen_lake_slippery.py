@@ -3,7 +3,7 @@
 The optimum succeeds with probability 0.7402 within the 100-step limit (value iteration,
 γ = 0.99). Every move slips sideways with probability 2/3, so the values of the actions are close
 and a noisy update flips the greedy action: the learning rate is annealed to settle it. Each
-greedy evaluation is exact (backward recursion over the horizon, not sampling). Slow (about two
+greedy evaluation is exact (backward recursion over the horizon, not sampling). Slow (one to two
 minutes per seed on a 2-core machine), so it lives here rather than in the test suite:
 
     python examples/frozen_lake_slippery.py            # seeds 1 2 3
