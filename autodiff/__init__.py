@@ -8,19 +8,23 @@
 (0.7071, -1.5, 1.0)
 """
 
+from autodiff.gradcheck import GradcheckError, gradcheck, numerical_gradient
 from autodiff.graph import topological_order
 from autodiff.ops import OPS, Interval, Op
 from autodiff.value import Value, dot, max, min, no_grad, sum
 
 __all__ = [
     "OPS",
+    "GradcheckError",
     "Interval",
     "Op",
     "Value",
     "dot",
+    "gradcheck",
     "max",
     "min",
     "no_grad",
+    "numerical_gradient",
     "sum",
     "topological_order",
 ]
