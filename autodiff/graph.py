@@ -24,14 +24,21 @@ def topological_order(root: Value) -> list[Value]:
     if not hasattr(root, "grad"):
         raise TypeError(f"topological_order() needs a Value, got {type(root).__name__}")
     order: list[Value] = []
-    visited = {root}
-    # an entry (node, True) is emitted once every parent pushed after it has been emitted
+    visited: set[Value] = set()
+    # (node, True) is emitted after every parent pushed above it; a node is marked visited when
+    # it is expanded, not when pushed, so a parent still waiting on the stack is not skipped
     stack: list[tuple[Value, bool]] = [(root, False)]
     push, pop, emit, mark = stack.append, stack.pop, order.append, visited.add
     while stack:
         node, expanded = pop()
+        if expanded:
+            emit(node)
+            continue
+        if node in visited:
+            continue
+        mark(node)
         op = node.op
-        if expanded or op is None:
+        if op is None:
             emit(node)
             continue
         push((node, True))
@@ -39,20 +46,16 @@ def topological_order(root: Value) -> list[Value]:
         if arity == 2:
             x, y = node._x, node._y
             if x not in visited:
-                mark(x)
                 push((x, False))
             if y not in visited:
-                mark(y)
                 push((y, False))
         elif arity == 1:
             x = node._x
             if x not in visited:
-                mark(x)
                 push((x, False))
         else:
             for x in node._xs:
                 if x not in visited:
-                    mark(x)
                     push((x, False))
     return order
 

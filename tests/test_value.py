@@ -1,0 +1,354 @@
+"""The engine: Value's API, backprop semantics, n-ary ops, bad input, big graphs, no cycles."""
+
+import gc
+import math
+import sys
+
+import numpy as np
+import pytest
+
+import autodiff
+from autodiff import OPS, Value, topological_order
+
+
+def test_readme_example():
+    x, w, b = Value(2.0, name="x"), Value(-3.0, name="w"), Value(6.8813735870195432, name="b")
+    y = (x * w + b).tanh()
+    y.backward()
+    # tanh(0.8813735870195432) = 1/sqrt(2); dy/dx = w·(1 − y²) = −3/2, dy/dw = x·(1 − y²) = 1
+    assert y.data == pytest.approx(1 / math.sqrt(2), rel=1e-15)
+    assert x.grad == pytest.approx(-1.5, rel=1e-14)
+    assert w.grad == pytest.approx(1.0, rel=1e-14)
+    assert b.grad == pytest.approx(0.5, rel=1e-14)
+
+
+@pytest.mark.parametrize("data", [3, 2.5, np.float64(1.5), np.int64(3), np.float32(0.5), np.int8(-2)])
+def test_accepts_python_and_numpy_real_scalars_as_float(data):
+    v = Value(data)
+    assert type(v.data) is float and v.data == float(data)
+    assert v.grad == 0.0 and v.name is None and v.op is None and v.parents == () and v.arg is None
+
+
+@pytest.mark.parametrize("data", ["abc", None, [1.0], np.array([1.0, 2.0]), 1 + 2j, True])
+def test_rejects_what_is_not_a_real_scalar(data):
+    with pytest.raises(TypeError, match=type(data).__name__):
+        Value(data)
+
+
+def test_rejects_a_name_that_is_not_a_string():
+    with pytest.raises(TypeError, match="name"):
+        Value(1.0, name=3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("other", ["a", None, [1.0], object()])
+def test_arithmetic_with_a_non_number_is_a_type_error(other):
+    for operation in (
+        lambda: Value(1) + other,
+        lambda: other + Value(1),
+        lambda: Value(1) - other,
+        lambda: Value(1) * other,
+        lambda: Value(1) / other,
+        lambda: Value(1) ** other,
+    ):
+        with pytest.raises(TypeError):
+            operation()
+
+
+def test_repr_shows_data_grad_and_name():
+    assert repr(Value(2.0)) == "Value(data=2.0, grad=0.0)"
+    assert repr(Value(2, name="x")) == "Value(data=2.0, grad=0.0, name='x')"
+
+
+def test_parents_are_a_tuple_in_argument_order():
+    a, b = Value(1.0), Value(2.0)
+    assert (a - b).parents == (a, b)
+    assert (b - a).parents == (b, a)
+    square = a * a
+    assert square.parents == (a, a) and square.op is OPS["mul"]
+    assert autodiff.sum([a, b, a]).parents == (a, b, a)
+
+
+@pytest.mark.parametrize(
+    ("make", "op", "arg"),
+    [
+        (lambda x: x * 2, "mul_const", 2.0),
+        (lambda x: 2 * x, "mul_const", 2.0),
+        (lambda x: x + 1, "add_const", 1.0),
+        (lambda x: x - 1, "add_const", -1.0),
+        (lambda x: 1 - x, "rsub_const", 1.0),
+        (lambda x: x / 4, "div_const", 4.0),
+        (lambda x: 4 / x, "rdiv_const", 4.0),
+        (lambda x: x**3, "pow_const", 3.0),
+        (lambda x: 2**x, "rpow_const", 2.0),
+        (lambda x: x.leaky_relu(0.1), "leaky_relu", 0.1),
+        (lambda x: np.float64(2.0) * x, "mul_const", 2.0),
+    ],
+)
+def test_a_constant_operand_is_the_nodes_argument_not_a_node(make, op, arg):
+    x = Value(1.5)
+    y = make(x)
+    assert y.op is OPS[op] and y.arg == arg and y.parents == (x,)
+
+
+def test_every_op_in_the_table_is_complete():
+    for name, op in OPS.items():
+        assert op.name == name
+        assert op.arity in (1, 2, autodiff.ops.VARIADIC)
+        assert op.doc and op.label(2.0)
+        assert callable(op.forward) and callable(op.derivative)
+
+
+def test_shared_nodes_receive_every_path():
+    x = Value(3.0)
+    (x * x).backward()
+    assert x.grad == 6.0
+    a = Value(-2.0)
+    (a + a).backward()
+    assert a.grad == 2.0
+    # diamond: x feeds b and c, both feed d = b·c with b = 2x, c = x + 1 → dd/dx = 2(x+1) + 2x
+    x = Value(3.0)
+    b, c = x * 2, x + 1
+    (b * c).backward()
+    assert x.grad == 2 * 4.0 + 2 * 3.0
+
+
+def test_backward_accumulates_into_leaves_and_resets_interior_nodes():
+    x, w = Value(2.0), Value(-1.0)
+    h = x * w
+    y = h.tanh()
+    y.backward()
+    first_x, first_h = x.grad, h.grad
+    y.backward()
+    assert x.grad == 2 * first_x
+    assert h.grad == first_h
+    y.zero_grad()
+    assert x.grad == w.grad == h.grad == y.grad == 0.0
+
+
+def test_backward_scales_with_the_upstream_gradient_and_accepts_numbers():
+    x = Value(0.3)
+    y = x.sin()
+    y.backward(np.float64(2.5))
+    assert x.grad == pytest.approx(2.5 * math.cos(0.3), rel=1e-15)
+    with pytest.raises(TypeError):
+        y.backward("1")  # type: ignore[arg-type]
+
+
+def test_backward_on_a_leaf_accumulates_its_own_grad():
+    x = Value(1.0)
+    x.backward()
+    x.backward(3)
+    assert x.grad == 4.0
+
+
+def test_value_power_value_reaches_both():
+    x, y = Value(2.0), Value(3.0)
+    z = x**y
+    z.backward()
+    assert z.data == 8.0
+    assert x.grad == pytest.approx(3 * 2.0**2)
+    assert y.grad == pytest.approx(8.0 * math.log(2.0))
+
+
+def test_detach_cuts_the_graph():
+    x = Value(2.0)
+    y = x * 3
+    target = y.detach()
+    assert target.data == y.data and target.op is None and target.parents == ()
+    (y - target).backward()
+    assert x.grad == 3.0
+
+
+def test_no_grad_makes_leaves_and_restores_recording():
+    x = Value(2.0)
+    with autodiff.no_grad():
+        y = (x * x + 1).exp().log()
+        z = autodiff.sum([x, y])
+    assert y.data == pytest.approx(5.0) and y.op is None and y.parents == ()
+    assert z.op is None
+    (x * y).backward()
+    assert x.grad == pytest.approx(5.0)  # y is a constant: no path back to x through it
+    assert (x * x).op is OPS["mul"]
+
+
+def test_no_grad_restores_recording_after_an_error():
+    with pytest.raises(ValueError), autodiff.no_grad():
+        Value(-1.0).log()
+    assert (Value(1.0) + Value(2.0)).parents != ()
+
+
+def test_sum_is_one_node_with_a_constant_offset():
+    a, b = Value(1.0), Value(2.0)
+    s = autodiff.sum([a, 3, b, 0.5])
+    assert s.data == 6.5 and s.op is OPS["sum"] and s.parents == (a, b) and s.arg == 3.5
+    s.backward()
+    assert a.grad == b.grad == 1.0
+    empty = autodiff.sum([])
+    assert empty.data == 0.0 and empty.op is None
+
+
+def test_dot_is_one_node_and_takes_numbers_on_either_side():
+    w = [Value(1.0), Value(-2.0), Value(0.5)]
+    x = [Value(3.0), Value(4.0), Value(-1.0)]
+    d = autodiff.dot(w, x)
+    assert d.op is OPS["dot"] and len(d.parents) == 6
+    assert d.data == 3.0 - 8.0 - 0.5
+    d.backward()
+    assert [v.grad for v in w] == [3.0, 4.0, -1.0]
+    assert [v.grad for v in x] == [1.0, -2.0, 0.5]
+    for v in w:
+        v.grad = 0.0
+    numbers = autodiff.dot([2.0, 1, np.float64(-1.0)], w)
+    assert numbers.op is OPS["linear"] and numbers.parents == tuple(w) and numbers.data == 2.0 - 2.0 - 0.5
+    numbers.backward()
+    assert [v.grad for v in w] == [2.0, 1.0, -1.0]
+
+
+def test_dot_of_mixed_pairs_adds_the_parts():
+    a, b = Value(2.0), Value(3.0)
+    d = autodiff.dot([a, 2.0, 4.0], [b, a, 0.5])
+    assert d.data == 6.0 + 4.0 + 2.0
+    d.backward()
+    assert a.grad == 3.0 + 2.0 and b.grad == 2.0
+
+
+def test_dot_rejects_different_lengths_naming_both():
+    with pytest.raises(ValueError, match="3 and 2"):
+        autodiff.dot([Value(1.0)] * 3, [1.0, 2.0])
+    with pytest.raises(TypeError):
+        autodiff.dot([Value(1.0)], ["x"])
+
+
+def test_max_and_min_send_the_gradient_to_the_first_extreme():
+    a, b, c = Value(1.0), Value(5.0), Value(5.0)
+    m = autodiff.max([a, b, c])
+    assert m.op is OPS["max"] and m.data == 5.0
+    m.backward()
+    assert (a.grad, b.grad, c.grad) == (0.0, 1.0, 0.0)
+    a, b, c = Value(1.0), Value(-5.0), Value(-5.0)
+    m = autodiff.min([a, b, c])
+    m.backward()
+    assert (a.grad, b.grad, c.grad) == (0.0, 1.0, 0.0)
+
+
+def test_max_with_a_winning_constant_sends_no_gradient():
+    a = Value(1.0)
+    m = autodiff.max([a, 3.0])
+    assert m.data == 3.0 and m.parents == (a,)
+    m.backward()
+    assert a.grad == 0.0
+    assert autodiff.min([a, 3.0]).data == 1.0
+
+
+def test_max_and_min_of_nothing_are_errors():
+    with pytest.raises(ValueError, match="empty"):
+        autodiff.max([])
+    with pytest.raises(ValueError, match="empty"):
+        autodiff.min([])
+
+
+@pytest.mark.parametrize(
+    ("operation", "error", "words"),
+    [
+        (lambda: Value(0.0).log(), ValueError, ["log", "x > 0", "0.0"]),
+        (lambda: Value(-1.0).log(), ValueError, ["log", "-1.0"]),
+        (lambda: Value(-1.0).sqrt(), ValueError, ["sqrt", "-1.0"]),
+        (lambda: Value(-8.0) ** (1 / 3), ValueError, ["pow_const", "-8.0"]),
+        (lambda: Value(-2.0) ** Value(2.0), ValueError, ["pow", "x > 0", "-2.0"]),
+        (lambda: Value(0.0) ** Value(2.0), ValueError, ["pow", "0.0"]),
+        (lambda: (-2) ** Value(0.5), ValueError, ["c > 0"]),
+        (lambda: Value(1.0) / 0, ZeroDivisionError, ["div_const"]),
+        (lambda: Value(1.0) / Value(0.0), ZeroDivisionError, ["div", "y != 0"]),
+        (lambda: 1 / Value(0.0), ZeroDivisionError, ["rdiv_const"]),
+        (lambda: Value(0.0) ** -1, ZeroDivisionError, ["pow_const"]),
+        (lambda: Value(1000.0).exp(), OverflowError, ["exp", "1000.0"]),
+        (lambda: Value(10.0) ** 400, OverflowError, ["pow_const"]),
+    ],
+)
+def test_outside_a_domain_the_error_names_the_op_and_the_input(operation, error, words):
+    with pytest.raises(error) as info:
+        operation()
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_an_infinite_derivative_in_backward_names_the_op():
+    y = Value(0.0).sqrt()
+    with pytest.raises(ZeroDivisionError, match="sqrt"):
+        y.backward()
+
+
+def test_nan_and_infinity_propagate():
+    nan, inf = Value(math.nan), Value(math.inf)
+    assert math.isnan((nan * 2).log().data)
+    assert math.isnan(inf.sin().data) and math.isnan(inf.cos().data)
+    assert (inf + 1).data == math.inf and inf.tanh().data == 1.0 and inf.sigmoid().data == 1.0
+    assert (-inf).exp().data == 0.0 and inf.log().data == math.inf and inf.softplus().data == math.inf
+    y = nan * Value(2.0)
+    y.backward()
+    assert math.isnan(y.parents[1].grad)
+
+
+def test_numpy_scalars_on_the_left_make_values():
+    x = Value(2.0)
+    for y in (np.float64(3.0) * x, np.int64(3) * x, np.float32(3.0) + x):
+        assert isinstance(y, Value)
+
+
+def test_stable_sigmoid_and_softplus_at_extremes():
+    assert Value(-800.0).sigmoid().data == 0.0
+    assert Value(800.0).sigmoid().data == 1.0
+    assert Value(-800.0).softplus().data == 0.0
+    assert Value(800.0).softplus().data == 800.0
+    assert Value(0.0).softplus().data == math.log(2.0)
+
+
+def test_topological_order_puts_parents_first_each_node_once():
+    x, w = Value(1.0), Value(2.0)
+    h = x * w
+    y = h + x * h
+    order = topological_order(y)
+    assert len(order) == len(set(order)) == 5
+    position = {node: i for i, node in enumerate(order)}
+    assert all(position[p] < position[node] for node in order for p in node.parents)
+    assert order[-1] is y
+    with pytest.raises(TypeError):
+        topological_order(1.0)  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_a_million_node_chain_needs_no_recursion():
+    assert sys.getrecursionlimit() <= 10_000
+    x = Value(0.5)
+    y = x
+    for _ in range(1_000_000):
+        y = y * 1.0000001
+    y.backward()
+    assert x.grad == pytest.approx(1.0000001**1_000_000, rel=1e-9)
+    assert len(topological_order(y)) == 1_000_001
+    y.zero_grad()
+    assert x.grad == 0.0
+    assert repr(y).startswith("Value(data=")
+
+
+def test_a_training_like_step_leaves_no_cyclic_garbage():
+    gc.collect()
+    gc.disable()
+    try:
+        params = [Value(0.1 * i, name=f"w{i}") for i in range(20)]
+        losses = []
+        for k in range(10):
+            xs = [Value(float(k + i)) for i in range(20)]
+            score = autodiff.dot(params, xs).tanh() + autodiff.max(xs) * params[0]
+            losses.append((1 - score).relu() ** 2)
+        loss = autodiff.sum(losses) / len(losses)
+        loss.backward()
+        del loss, losses, xs, score
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        leaked = [obj for obj in gc.garbage if isinstance(obj, Value)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert leaked == []
