@@ -87,10 +87,10 @@ def mismatch_report(
     the mismatches are shown, and the count of the others.
     """
     bad = [not c.close(atol, rtol) for c in comparisons]
-    shown = list(zip(comparisons, bad, strict=True))
+    shown: list[tuple[Comparison, bool]] = list(zip(comparisons, bad, strict=True))
     hidden = 0
     if len(shown) > _MAX_ROWS:
-        mismatches = [(c, b) for c, b in shown if b]
+        mismatches: list[tuple[Comparison, bool]] = [(c, b) for c, b in shown if b]
         hidden = len(shown) - min(len(mismatches), _MAX_ROWS)
         shown = mismatches[:_MAX_ROWS]
     header = ["output", "input", *columns, "abs error", "rel error"]

@@ -146,7 +146,7 @@ class _Point:
 
     leaves: list[Value]
     names: list[str | None]
-    by_keyword: bool
+    keywords: list[str] | None
     data: list[float]
 
     @classmethod
@@ -156,7 +156,6 @@ class _Point:
                 f"{where} inputs must be a sequence of numbers or Values, or a mapping name -> "
                 f"number, got {type(inputs).__name__}"
             )
-        by_keyword = isinstance(inputs, Mapping)
         items = list(inputs.items()) if isinstance(inputs, Mapping) else [(None, x) for x in inputs]
         if not items:
             raise ValueError(f"{where} needs at least one input to differentiate with respect to")
@@ -167,7 +166,8 @@ class _Point:
             names.append(key if key is not None else leaves[-1].name)
         if len(set(leaves)) < len(leaves):
             raise ValueError(f"{where} got the same Value twice: pass each leaf once")
-        return cls(leaves, names, by_keyword, [leaf.data for leaf in leaves])
+        keywords = [str(name) for name in names] if isinstance(inputs, Mapping) else None
+        return cls(leaves, names, keywords, [leaf.data for leaf in leaves])
 
     def label(self, i: int) -> str:
         name = self.names[i]
@@ -181,8 +181,8 @@ class _Point:
         return ", ".join(shown[:8]) + (f", ... ({len(shown)} inputs)" if len(shown) > 8 else "")
 
     def call(self, f: Callable[..., object]) -> object:
-        if self.by_keyword:
-            return f(**{name: leaf for name, leaf in zip(self.names, self.leaves, strict=True)})
+        if self.keywords is not None:
+            return f(**dict(zip(self.keywords, self.leaves, strict=True)))
         return f(*self.leaves)
 
     def outputs(self, f: Callable[..., object]) -> tuple[Value, ...]:
@@ -193,7 +193,8 @@ class _Point:
         for leaf, data, step in zip(self.leaves, self.data, shift, strict=True):
             leaf.data = data + step
         try:
-            outputs = self.outputs(f)
+            # read before the finally: an output may be one of the leaves
+            numbers = [out.data for out in self.outputs(f)]
         except (ArithmeticError, ValueError) as error:
             moved = ", ".join(f"{self.label(i)} by {step:+g}" for i, step in enumerate(shift) if step)
             raise ValueError(
@@ -205,9 +206,9 @@ class _Point:
             # the user's own Values get their numbers back, even when f raised
             for leaf, data in zip(self.leaves, self.data, strict=True):
                 leaf.data = data
-        if len(outputs) != count:
-            raise ValueError(f"f returned {len(outputs)} outputs near the point but {count} at it")
-        return [out.data for out in outputs]
+        if len(numbers) != count:
+            raise ValueError(f"f returned {len(numbers)} outputs near the point but {count} at it")
+        return numbers
 
 
 def _leaf(x: object, key: str | None, index: int, where: str) -> Value:
@@ -221,7 +222,7 @@ def _leaf(x: object, key: str | None, index: int, where: str) -> Value:
             )
         leaf = x
     elif isinstance(x, numbers.Real) and not isinstance(x, bool):
-        leaf = Value(x, name=key)
+        leaf = Value(float(x), name=key)
     else:
         raise TypeError(f"{where} input {index} must be a number or a Value, got {type(x).__name__} {x!r:.60}")
     if not math.isfinite(leaf.data):
@@ -232,7 +233,7 @@ def _leaf(x: object, key: str | None, index: int, where: str) -> Value:
 def _as_outputs(result: object) -> tuple[Value, ...]:
     outputs = (result,) if isinstance(result, Value) else result
     if isinstance(outputs, Sequence) and outputs and all(isinstance(out, Value) for out in outputs):
-        return tuple(outputs)  # type: ignore[arg-type]
+        return tuple(outputs)
     raise TypeError(
         f"f must return a Value or a non-empty sequence of Values, got {type(result).__name__} "
         f"{result!r:.60} (did f compute with .data or float() instead of the Values?)"
@@ -242,6 +243,7 @@ def _as_outputs(result: object) -> tuple[Value, ...]:
 def _analytical_jacobian(outputs: Sequence[Value], point: _Point) -> list[list[float]]:
     """d(output k)/d(input i) by backward(), twice per output: both calls must agree exactly."""
     graph = {node: node.grad for out in outputs for node in topological_order(out)}
+    graph.update((leaf, leaf.grad) for leaf in point.leaves)
     try:
         rows = []
         for k, out in enumerate(outputs):

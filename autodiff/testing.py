@@ -96,12 +96,17 @@ class OpCall:
     @overload
     def __call__(self, *operands: float) -> float: ...
     def __call__(self, *operands: Any) -> Any:
+        """The op applied to `operands`: a new node for Values, the forward rule's number for numbers."""
         if len(operands) != len(self.inputs):
             raise TypeError(f"{self!r} takes {len(self.inputs)} operands, got {len(operands)}")
         return _apply(self.op, operands, self.arg)
 
     def __repr__(self) -> str:
         return f"OpCall({_render(self.op, [repr(x) for x in self.inputs], self.arg)})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis prints drawn values with this hook; without it, every field of the Op
+        printer.text(repr(self))
 
 
 def op_inputs(
@@ -151,12 +156,7 @@ def _op_calls(
                 f"{margin}: {op.name} needs {interval.describe()}"
             )
         avoid = (*interval.poles, *op.kinks, *taken)
-        x = draw(
-            st.floats(low, high).filter(
-                lambda x, interval=interval, avoid=avoid: x in interval
-                and all(abs(x - a) >= margin for a in avoid)
-            )
-        )
+        x = draw(st.floats(low, high).filter(_fit_for(interval, avoid, margin)))
         inputs.append(x)
         if op.arity == VARIADIC:
             taken.append(x)
@@ -207,6 +207,7 @@ class Program:
     @overload
     def __call__(self, *inputs: float) -> tuple[float, ...]: ...
     def __call__(self, *inputs: Any) -> tuple[Any, ...]:
+        """The program's outputs for `inputs`: all Values (building a graph) or all numbers."""
         if len(inputs) != len(self.inputs):
             raise TypeError(f"this program takes {len(self.inputs)} inputs, got {len(inputs)}")
         results = list(inputs)
@@ -225,7 +226,7 @@ class Program:
         return f"program({shown_inputs}): {'; '.join(lines)}; return {returned}"
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        # Hypothesis prints falsifying examples with this hook; the one-line repr reads best
+        # Hypothesis prints drawn values with this hook; the one-line repr reads best
         printer.text(repr(self))
 
 
@@ -268,10 +269,11 @@ def programs(
     chosen = [_resolve_op(op, "programs") for op in (OPS.values() if ops is None else ops)]
     if not chosen:
         raise InvalidArgument("programs() ops must name at least one op")
-    signatures = {op: _signature(op, "programs") for op in chosen}
+    # pairs, not a dict: an Op hashes by its fields, and a test may swap its derivative
+    choices = tuple((op, _signature(op, "programs")) for op in chosen)
     _check_range(min_value, max_value, "programs")
     _check_margin(margin, "programs")
-    return _programs(inputs_count, max_ops, signatures, min_value, max_value, margin)
+    return _programs(inputs_count, max_ops, choices, min_value, max_value, margin)
 
 
 @st.composite
@@ -279,7 +281,7 @@ def _programs(
     draw: st.DrawFn,
     inputs_count: SearchStrategy[int],
     max_ops: int,
-    signatures: dict[Op, _Signature],
+    choices: tuple[tuple[Op, _Signature], ...],
     min_value: float,
     max_value: float,
     margin: float,
@@ -291,12 +293,11 @@ def _programs(
     # every result is kept at the point and at the point with one input moved by ±_NUDGE
     moves = [(i, sign * _NUDGE) for i in range(n) for sign in (1, -1)]
     results = [[x] + [x + step if i == j else x for i, step in moves] for j, x in enumerate(inputs)]
-    ops = list(signatures)
     steps: list[Step] = []
     for _ in range(draw(st.integers(1, max_ops))):
         for _attempt in range(_ATTEMPTS):
-            op = draw(st.sampled_from(ops))
-            drawn = _draw_step(draw, op, signatures[op], results, margin)
+            op, signature = draw(st.sampled_from(choices))
+            drawn = _draw_step(draw, op, signature, results, margin)
             if drawn is not None:
                 steps.append(drawn[0])
                 results.append(drawn[1])
@@ -319,7 +320,8 @@ def _draw_step(
         fit = [i for i, result in enumerate(results) if _inside(result[0], interval, op.kinks, margin)]
         if not fit:
             return None
-        operands.append(draw(st.sampled_from(fit)))
+        # half the time the latest fit result, so that programs grow deep as well as wide
+        operands.append(fit[-1] if draw(st.booleans()) else draw(st.sampled_from(fit)))
     columns = [results[i] for i in operands]
     outs = []
     for copy in zip(*columns, strict=True):
@@ -333,7 +335,7 @@ def _draw_step(
     slopes = (abs(outs[k] - outs[k + 1]) / (2 * _NUDGE) for k in range(1, len(outs), 2))
     if any(slope > _SLOPE_BOUND for slope in slopes):
         return None
-    apart = [(column, kink) for column in columns for kink in op.kinks]
+    apart: list[tuple[list[float], list[float] | float]] = [(column, kink) for column in columns for kink in op.kinks]
     if op.arity == VARIADIC:
         # a tie of max/min between different results, or with its constant bound
         distinct = dict(zip(operands, columns, strict=True))
@@ -343,6 +345,11 @@ def _draw_step(
     if not all(_separated(a, b, margin) for a, b in apart):
         return None
     return Step(op, tuple(operands), arg), outs
+
+
+def _fit_for(interval: Interval, avoid: Sequence[float], margin: float) -> Callable[[float], bool]:
+    """Whether a number is in `interval` and at least `margin` from each of `avoid`."""
+    return lambda x: x in interval and all(abs(x - a) >= margin for a in avoid)
 
 
 def _inside(x: float, interval: Interval, kinks: Sequence[float], margin: float) -> bool:
