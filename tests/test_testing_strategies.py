@@ -28,7 +28,7 @@ from autodiff.testing import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-# find() with these settings stops at the first example that satisfies the condition: these tests need one, not the simplest
+# find() with these settings returns the first example that fits: these tests need one, not the simplest
 FIRST = settings(database=None, phases=[Phase.generate])
 
 
