@@ -8,16 +8,19 @@
 (0.7071, -1.5, 1.0)
 """
 
+from autodiff.drawing import Drawing, draw
 from autodiff.graph import topological_order
 from autodiff.ops import OPS, Interval, Op
 from autodiff.value import Value, dot, max, min, no_grad, sum
 
 __all__ = [
     "OPS",
+    "Drawing",
     "Interval",
     "Op",
     "Value",
     "dot",
+    "draw",
     "max",
     "min",
     "no_grad",
