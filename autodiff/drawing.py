@@ -10,6 +10,7 @@ Drawing only reads the graph.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,23 +50,33 @@ _KINDS = {
 _GRAD_SCHEME = "oranges9"  # a ColorBrewer scheme built into Graphviz: "1" lightest .. "9" darkest
 
 _RECORD_ESCAPES = str.maketrans(
-    {"\\": "\\\\", '"': '\\"', "{": "\\{", "}": "\\}", "|": "\\|", "<": "\\<", ">": "\\>",
-     "\n": "\\n", "\r": "\\r"}
+    {"\\": "\\\\", '"': '\\"', "{": "\\{", "}": "\\}", "|": "\\|", "<": "\\<", ">": "\\>", "\n": "\\n"}
 )
+
+
+def _visible(text: str) -> str:
+    # control characters (which SVG cannot hold) and lone surrogates (which UTF-8 cannot) are shown
+    # as Python escapes, e.g. \x01; a newline stays a line break
+    text = text.replace("\r\n", "\n")
+    return "".join(
+        ascii(c)[1:-1] if c != "\n" and unicodedata.category(c) in ("Cc", "Cs") or c in "\ufffe\uffff" else c
+        for c in text
+    )
 
 
 def record_escape(text: str) -> str:
     r"""`text` escaped for a field of a Graphviz record label.
 
-    ``" { } | < >`` and ``\`` are shown as they are and a newline as a line break, so no name
-    can break the DOT source. (Graphviz shows runs of spaces as one.)
+    ``" { } | < >`` and ``\`` are shown as they are, a newline as a line break, and other control
+    characters as Python escapes (``\t``, ``\x01``), so no name can break the DOT source or
+    the SVG. (Graphviz shows runs of spaces as one.)
     """
-    return text.translate(_RECORD_ESCAPES)
+    return _visible(text).translate(_RECORD_ESCAPES)
 
 
 def _text_escape(text: str) -> str:
     # a plain (non-record) label or tooltip: backslashes are literal, a newline is a line break
-    return str(graphviz.nohtml(graphviz.escape(text).replace("\r", "").replace("\n", "\\n")))
+    return str(graphviz.nohtml(graphviz.escape(_visible(text)).replace("\n", "\\n")))
 
 
 class Drawing:
@@ -265,8 +276,7 @@ def _build(
             attrs["fillcolor"] = fill
         frame.node(f"v{index[value]}", _record(value, module, show_grad, digits), **attrs)
         if value.op is not None:
-            label = _text_escape(value.op.label(value.arg))
-            frame.node(f"o{index[value]}", label, tooltip=_text_escape(value.op.doc), **_OP)
+            frame.node(f"o{index[value]}", _text_escape(value.op.label(value.arg)), **_OP)
     _add_boxes(frames, boxes, box_ids, root)
     _add_edges(top, order, index, boxes, box_ids)
     frames.close()

@@ -6,7 +6,8 @@ neuron 3 of layer 0. The *module path* of a name drops the parameter's own name 
 ``('layers', '0', 'neurons', '3')``. A *module* is a prefix of that path not followed by an
 index (``layers.0`` and ``layers.0.neurons.3``; ``layers`` and ``layers.0.neurons`` are lists).
 
-Values computed inside a module have no name, so their scope is inferred, in topological order:
+Values computed inside a module have no name, so their scope is inferred, rules 1-4 in
+topological order, then rule 5 in reverse:
 
 1. A named value is in the module of its name (a name without dots, such as ``x``, is at the
    top level).
@@ -18,7 +19,9 @@ Values computed inside a module have no name, so their scope is inferred, in top
    constant such as ``- 1.0`` or ``** 2``) applied to an anchored value joins its module,
    unanchored: that activation ends the module, so a loss computed from a module's output is
    not drawn inside the last neuron.
-5. Anything else (unnamed leaves, losses, ...) is at the top level.
+5. An unnamed value made from a module's values and used only inside that module is in it too
+   (Python's ``sum(w * x for ...) + b`` starts with ``0 + w0·x0``).
+6. Anything else (unnamed leaves, losses, ...) is at the top level.
 
 A value can be put in a module explicitly by naming it, e.g. ``out.name = "layers.2.neurons.0.out"``.
 """
@@ -72,9 +75,8 @@ def _common_module(paths: Sequence[ModulePath]) -> ModulePath:
             if path[index] != first[index]:
                 length = index
                 break
-    common = first[:length]
     # the deepest module containing every path (a common list such as 'layers' is not a module)
-    modules = modules_of(common)
+    modules = [module for module in modules_of(first) if len(module) <= length]
     return modules[-1] if modules else TOP_LEVEL
 
 
@@ -107,4 +109,21 @@ def infer_scopes(order: Sequence[Value]) -> dict[Value, ModulePath]:
             scopes[value] = first
         else:
             scopes[value] = TOP_LEVEL
+    _fill_sandwiched(order, scopes)
     return scopes
+
+
+def _fill_sandwiched(order: Sequence[Value], scopes: dict[Value, ModulePath]) -> None:
+    """Rule 5: put in a module the unnamed values made from it and used only by it."""
+    users: dict[Value, list[Value]] = {}
+    for value in order:
+        for parent in value.parents:
+            users.setdefault(parent, []).append(value)
+    # users first, so that a chain of such values fills from its end
+    for value in reversed(order):
+        if scopes[value] or value.op is None or value.name is not None or value not in users:
+            continue
+        modules = {scopes[user] for user in users[value]}
+        module = modules.pop()
+        if not modules and module and any(scopes[parent] == module for parent in value.parents):
+            scopes[value] = module
