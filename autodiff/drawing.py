@@ -180,10 +180,10 @@ def _kind(value: Value, root: Value) -> str:
     return "value"
 
 
-def _grad_level(grad: float, largest: float) -> str:
+def _grad_level(grad: float, largest: float) -> int:
     if not math.isfinite(grad):
-        return "9"
-    return str(1 + round(8 * abs(grad) / largest)) if largest > 0 else "1"
+        return 9
+    return 1 + round(8 * abs(grad) / largest) if largest > 0 else 1
 
 
 def _too_big(count: tuple[int, int, int], max_nodes: int, alternatives: dict[str, int]) -> ValueError:
@@ -271,7 +271,10 @@ def _build(
         style, fill = _KINDS[_kind(value, root)]
         attrs = {**style, "tooltip": _text_escape(_tooltip(value))}
         if color_by_grad:
-            attrs |= {"colorscheme": _GRAD_SCHEME, "fillcolor": _grad_level(value.grad, largest)}
+            level = _grad_level(value.grad, largest)
+            attrs |= {"colorscheme": _GRAD_SCHEME, "fillcolor": str(level)}
+            if level >= 7:  # black text is hard to read on dark orange
+                attrs["fontcolor"] = "white"
         elif fill != "white":
             attrs["fillcolor"] = fill
         frame.node(f"v{index[value]}", _record(value, module, show_grad, digits), **attrs)

@@ -105,7 +105,7 @@ def test_color_by_grad_fills_by_abs_grad_relative_to_the_largest():
     y = relu_neuron()
     source = draw(y, color_by_grad=True).source
     # |grad| is 1 (level 1 + round(8/3) = 4), 2 (level 6), 3 (level 9) for the largest, |grad| = 3
-    assert re.search(r'v2 \[label="\{ x \| data 2 \| grad -3 \}" color="#1d4ed8" colorscheme=oranges9 fillcolor=9', source)
+    assert re.search(r'v2 \[label="\{ x \| data 2 \| grad -3 \}" color="#1d4ed8" colorscheme=oranges9 fillcolor=9 fontcolor=white', source)
     assert re.search(r'v1 \[label="\{ w \| data -3 \| grad 2 \}" color="#1d4ed8" colorscheme=oranges9 fillcolor=6', source)
     assert re.search(r'v0 \[label="\{ b \| data 7 \| grad 1 \}" color="#1d4ed8" colorscheme=oranges9 fillcolor=4', source)
 
