@@ -83,8 +83,9 @@ class Drawing:
     """A picture of a computation graph, made by `draw`: DOT source now, SVG/PNG/PDF on demand.
 
     `digraph` is the `graphviz.Digraph`, free to tweak before saving; `source` its DOT text.
-    Shows inline in Jupyter. Rendering uses the system Graphviz ``dot`` when it is on ``PATH``,
-    else a bundled Graphviz (SVG and PNG only; see `autodiff.render`).
+    Shows inline in Jupyter. Rendering uses the system Graphviz ``dot`` when it is on ``PATH``;
+    without it, SVG comes from Graphviz compiled to WebAssembly and PNG from the optional
+    `graphviz-pure` (see `autodiff.render`).
     """
 
     def __init__(self, digraph: graphviz.Digraph, *, values: int, ops: int, boxes: int) -> None:
