@@ -11,14 +11,18 @@
 from autodiff.drawing import Drawing, draw
 from autodiff.graph import topological_order
 from autodiff.ops import OPS, Interval, Op
+from autodiff.replay import BatchGradients, CompiledFunction, compile
 from autodiff.value import Value, dot, max, min, no_grad, sum
 
 __all__ = [
     "OPS",
+    "BatchGradients",
+    "CompiledFunction",
     "Drawing",
     "Interval",
     "Op",
     "Value",
+    "compile",
     "dot",
     "draw",
     "max",

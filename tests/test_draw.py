@@ -389,3 +389,21 @@ def test_drawing_only_reads_the_graph():
     before = [(v.data, v.grad, v.name, v.op, v.arg, v.parents) for v in autodiff.topological_order(y)]
     draw(y, collapse="neuron", color_by_grad=True)
     assert [(v.data, v.grad, v.name, v.op, v.arg, v.parents) for v in autodiff.topological_order(y)] == before
+
+
+def test_an_nn_mlp_is_framed_and_collapsed_by_its_own_parameter_names():
+    import nn
+
+    model = nn.MLP(3, [4, 4, 1], activation="relu", rng=0)
+    loss = nn.mse_loss([model(x)[0] for x in ([0.5, -1.0, 2.0], [1.0, 0.2, -0.3])], [1.0, -1.0])
+    loss.backward()
+    where = _declarations(draw(loss).source)
+    # numbers as inputs: each neuron is linear(w; x), + b and relu, twice (hidden); linear, + b (output)
+    frames = [frames for _, frames in where.values() if frames]
+    assert frames.count(("layers.0", "layers.0.neurons.0")) == 4 + 2 * 3 * 2
+    assert frames.count(("layers.2", "layers.2.neurons.0")) == 4 + 1 + 2 * 2 * 2
+    boxes = sorted(label for node, (label, _) in _declarations(draw(loss, collapse="neuron").source).items()
+                   if node.startswith("m"))
+    assert boxes == sorted([f"layers.0.neurons.{j}\\n4 parameters, 6 values" for j in range(4)]
+                           + [f"layers.1.neurons.{j}\\n5 parameters, 6 values" for j in range(4)]
+                           + ["layers.2.neurons.0\\n5 parameters, 4 values"])

@@ -1,0 +1,157 @@
+"""Compiled batched replay agrees with the Value graph, sample by sample."""
+
+import math
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import autodiff
+from autodiff import Value
+from autodiff.ops import Op
+
+
+def _close(actual, expected, rel=1e-12):
+    actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
+    return np.allclose(actual, expected, rtol=rel, atol=1e-14)
+
+
+def _random_mlp(rng, sizes, activation):
+    layers = [[[Value(rng.uniform(-1, 1)) for _ in range(sizes[i] + 1)] for _ in range(sizes[i + 1])]
+              for i in range(len(sizes) - 1)]
+    params = [p for layer in layers for neuron in layer for p in neuron]
+
+    def model(*x):
+        x = list(x)
+        for depth, layer in enumerate(layers):
+            x = [autodiff.dot(neuron[:-1], x) + neuron[-1] for neuron in layer]
+            if depth < len(layers) - 1:
+                x = [getattr(v, activation)() for v in x]
+        return x
+
+    return model, params
+
+
+def _value_graph(f, params, batch, weights=None):
+    """The reference: one Value graph per sample, summed, differentiated by backward()."""
+    for p in params:
+        p.grad = 0.0
+    rows = []
+    for b, row in enumerate(batch):
+        inputs = [Value(x) for x in row]
+        out = f(*inputs)
+        out.backward(1.0 if weights is None else weights[b])
+        rows.append((out.data, [v.grad for v in inputs]))
+    return np.array([r[0] for r in rows]), np.array([p.grad for p in params]), np.array([r[1] for r in rows])
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    sizes=st.lists(st.integers(1, 5), min_size=2, max_size=4),
+    activation=st.sampled_from(["relu", "tanh", "sigmoid", "softplus", "sin"]),
+    batch=st.integers(1, 6),
+)
+def test_random_mlps_replay_like_the_value_graph(seed, sizes, activation, batch):
+    rng = random.Random(seed)
+    model, params = _random_mlp(rng, sizes, activation)
+    X = np.array([[rng.uniform(-2, 2) for _ in range(sizes[0])] for _ in range(batch)])
+    compiled = autodiff.compile(model, params=params)
+    outputs = compiled(X)
+    expected = np.array([[v.data for v in model(*row)] for row in X.tolist()])
+    assert outputs.shape == (batch, sizes[-1]) and _close(outputs, expected)
+
+    def loss(*x):
+        return autodiff.sum(v * v for v in model(*x)) * 0.5
+
+    weights = np.array([rng.uniform(0.1, 2) for _ in range(batch)])
+    values, param_grads, input_grads = _value_graph(loss, params, X.tolist(), weights)
+    result = autodiff.compile(loss, params=params).value_and_grad(X, weights)
+    assert _close(result.values, values)
+    assert _close(result.params, param_grads)
+    assert _close(result.inputs, input_grads)
+
+
+def test_every_op_of_the_table_replays():
+    a, b = Value(0.7), Value(-1.3)
+
+    def f(x, y):
+        u = x.tanh() * a + y.sigmoid() - b.relu() + (x * y).leaky_relu(0.05) + abs(y) / 3
+        u = u + (x * x + 1).log() + (y * y + 0.5).sqrt() + x.exp() * 0.1 + (2 ** x) + x**3 - 1 / (y * y + 1)
+        u = u + x.sin() + y.cos() + (x - y).softplus() + (x + 2) ** Value(1.5) * (-x)
+        u = u + autodiff.max([x, y, a]) + autodiff.min([x, y]) + autodiff.dot([x, y, 2.0], [a, y, x])
+        return autodiff.sum([u, x / y, 3 - x, x / 2])
+
+    traced_ops: set[Op] = set()
+    out = f(Value(0.3), Value(-0.8))
+    traced_ops = {node.op for node in autodiff.topological_order(out) if node.op is not None}
+    assert traced_ops == set(autodiff.OPS.values())
+    X = np.array([[0.3, -0.8], [-0.5, 1.7], [1.1, 0.4], [-0.2, -1.9]])
+    values, param_grads, input_grads = _value_graph(f, [a, b], X.tolist())
+    result = autodiff.compile(f, params=[a, b]).value_and_grad(X)
+    assert _close(result.values, values) and _close(result.params, param_grads)
+    assert _close(result.inputs, input_grads)
+
+
+def test_parameters_are_read_at_every_call_and_backward_accumulates():
+    w = Value(2.0)
+    compiled = autodiff.compile(lambda x: (w * x) ** 2, params=[w])
+    X = np.array([[1.0], [2.0]])
+    assert compiled(X).tolist() == [4.0, 16.0]
+    w.data = 3.0
+    assert compiled(X).tolist() == [9.0, 36.0]
+    total = compiled.backward(X)
+    assert total == 45.0
+    assert w.grad == 2 * 3.0 * (1.0 + 4.0)  # Σ_b 2·w·x_b²
+    compiled.backward(X, weights=0.5)
+    assert w.grad == 1.5 * 30.0
+
+
+def test_captured_values_are_frozen_constants():
+    scale = Value(10.0)
+    compiled = autodiff.compile(lambda x: x * scale, params=[])
+    assert compiled(np.array([[1.0]])).tolist() == [10.0]
+    scale.data = 20.0
+    assert compiled(np.array([[1.0]])).tolist() == [10.0]
+
+
+def test_ties_in_max_follow_the_value_graph_per_sample():
+    def f(x, y):
+        return autodiff.max([x, y]) + autodiff.min([x, y]) * 2
+
+    X = np.array([[1.0, 1.0], [2.0, 1.0], [0.0, 3.0]])
+    result = autodiff.compile(f, params=[]).value_and_grad(X)
+    assert result.inputs.tolist() == [[3.0, 0.0], [1.0, 2.0], [2.0, 1.0]]
+
+
+def test_bad_batches_and_functions_are_rejected():
+    compiled = autodiff.compile(lambda x: x * 2, params=[])
+    with pytest.raises(ValueError, match="shape"):
+        compiled(np.array([1.0, 2.0]))
+    with pytest.raises(ValueError, match="shape"):
+        compiled(np.zeros((0, 1)))
+    with pytest.raises(TypeError, match="Value"):
+        autodiff.compile(lambda x: x, params=[1.0])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="return"):
+        autodiff.compile(lambda x: 3.0, params=[])(np.ones((2, 1)))  # type: ignore[arg-type,return-value]
+    with pytest.raises(ValueError, match="one Value"):
+        autodiff.compile(lambda x: [x, x], params=[]).value_and_grad(np.ones((2, 1)))
+
+
+def test_a_domain_error_in_some_sample_names_the_op():
+    compiled = autodiff.compile(lambda x: x.log(), params=[])
+    assert _close(compiled(np.array([[1.0], [math.e]])), [0.0, 1.0])
+    with pytest.raises(ValueError, match="log"):
+        compiled(np.array([[1.0], [-1.0]]))
+
+
+def test_an_op_without_a_numpy_rule_is_rejected_at_trace_time(monkeypatch):
+    floor = Op("floor", 1, lambda m, x, a: float(math.floor(x)), lambda m, x, out, a: 0.0, "floor", "floor(x).")
+    monkeypatch.setitem(autodiff.OPS, "floor", floor)
+
+    def f(x):
+        return autodiff.value._apply(floor, x)
+
+    with pytest.raises(TypeError, match="floor"):
+        autodiff.compile(f, params=[])(np.array([[1.5], [2.5]]))
