@@ -8,6 +8,7 @@
 (0.7071, -1.5, 1.0)
 """
 
+from autodiff.drawing import Drawing, draw
 from autodiff.gradcheck import GradcheckError, gradcheck, numerical_gradient
 from autodiff.graph import topological_order
 from autodiff.ops import OPS, Interval, Op
@@ -18,12 +19,14 @@ __all__ = [
     "OPS",
     "BatchGradients",
     "CompiledFunction",
+    "Drawing",
     "GradcheckError",
     "Interval",
     "Op",
     "Value",
     "compile",
     "dot",
+    "draw",
     "gradcheck",
     "max",
     "min",
