@@ -151,7 +151,7 @@ class _Point:
 
     @classmethod
     def of(cls, inputs: Inputs, where: str) -> _Point:
-        if isinstance(inputs, str | bytes) or not isinstance(inputs, Iterable | Mapping):
+        if isinstance(inputs, str | bytes) or not isinstance(inputs, Iterable):
             raise TypeError(
                 f"{where} inputs must be a sequence of numbers or Values, or a mapping name -> "
                 f"number, got {type(inputs).__name__}"
