@@ -8,6 +8,7 @@
 (0.7071, -1.5, 1.0)
 """
 
+from autodiff.derivatives import grad, hessian, hvp, jvp
 from autodiff.graph import topological_order
 from autodiff.ops import OPS, Interval, Op
 from autodiff.replay import BatchGradients, CompiledFunction, compile
@@ -22,6 +23,10 @@ __all__ = [
     "Value",
     "compile",
     "dot",
+    "grad",
+    "hessian",
+    "hvp",
+    "jvp",
     "max",
     "min",
     "no_grad",
