@@ -456,3 +456,19 @@ def test_a_constant_function_has_zero_derivatives():
 def test_bad_input_is_a_clear_error(call, error, words):
     with pytest.raises(error, match=words):
         call()
+
+
+# ---------------------------------------------------------------------------------------------
+# the README example
+
+
+def test_the_readme_newton_example_finds_the_fixed_point_of_cosine():
+    x = Value(1.0)
+    for _ in range(5):
+        f = x * x / 2 - x.sin()
+        (slope,) = grad(f, [x], create_graph=True)
+        (curvature,) = grad(slope, [x])
+        x = Value(x.data - slope.data / curvature.data)
+    # the Dottie number, the solution of x = cos x (OEIS A003957)
+    assert x.data == pytest.approx(0.7390851332151607, rel=1e-15)
+    assert math.cos(x.data) == pytest.approx(x.data, rel=1e-15)
