@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Iterable, Sequence
+from operator import mul
 from typing import Any
 
 from autodiff.backends import FLOAT
@@ -107,7 +108,7 @@ def _reverse(output: Value, wanted: Sequence[Value], *, symbolic: bool) -> dict[
     """
     order = topological_order(output)
     relevant = _depending_on(order, wanted)
-    backend, add_up = (VALUE, _add_up_values) if symbolic else (FLOAT, _add_up_floats)
+    backend, add_up, times = (VALUE, _add_up_values, _times) if symbolic else (FLOAT, _add_up_floats, mul)
     terms: dict[Value, list[Any]] = {output: [1.0]}
     totals: dict[Value, Any] = {}
     for node in reversed(order):
@@ -121,7 +122,7 @@ def _reverse(output: Value, wanted: Sequence[Value], *, symbolic: bool) -> dict[
             raise derivative_error("grad()", node, error) from error
         for x, partial in partials:
             if x in relevant:
-                terms.setdefault(x, []).append(_times(partial, upstream))
+                terms.setdefault(x, []).append(times(partial, upstream))
     return totals
 
 
@@ -135,7 +136,7 @@ def _depending_on(order: list[Value], wanted: Sequence[Value]) -> set[Value]:
 
 
 def _times(partial: Any, upstream: Any) -> Any:
-    # a factor of exactly 1.0 changes no float, and skipping it keeps derivative graphs small
+    # a factor of exactly 1.0 changes no number, and skipping it keeps derivative graphs small
     if type(partial) is float and partial == 1.0:
         return upstream
     if type(upstream) is float and upstream == 1.0:
