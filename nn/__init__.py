@@ -1,0 +1,43 @@
+"""nn: neural networks built from `autodiff.Value` nodes, as in the lecture and micrograd.
+
+>>> import nn
+>>> model = nn.MLP(2, [16, 16, 1], rng=0)
+>>> model
+MLP(2 → 16 → 16 → 1, activation=relu)
+>>> opt = nn.SGD(model.parameters(), lr=0.1)
+>>> loss = nn.mse_loss(model([1.0, -2.0]), [0.5])
+>>> opt.zero_grad(); loss.backward(); opt.step()
+>>> len(model.parameters())
+337
+"""
+
+from nn import datasets, reference
+from nn.activations import ACTIVATIONS, Activation
+from nn.init import INITS
+from nn.losses import binary_cross_entropy_with_logits, hinge_loss, huber_loss, mse_loss, sse_loss
+from nn.mlp import MLP, Layer, Neuron
+from nn.module import Module
+from nn.optim import SGD, Adam, Optimizer
+from nn.saving import load, save
+
+__all__ = [
+    "ACTIVATIONS",
+    "INITS",
+    "MLP",
+    "SGD",
+    "Activation",
+    "Adam",
+    "Layer",
+    "Module",
+    "Neuron",
+    "Optimizer",
+    "binary_cross_entropy_with_logits",
+    "datasets",
+    "hinge_loss",
+    "huber_loss",
+    "load",
+    "mse_loss",
+    "reference",
+    "save",
+    "sse_loss",
+]

@@ -1,0 +1,129 @@
+"""Saving and loading networks as JSON (never pickle): the architecture and every parameter.
+
+A file holds ``{"format": "scalar-autodiff.nn", "version": 1, "module": "MLP", "config":
+{...constructor arguments...}, "parameters": {name: value, ...}}``. Floats are written with
+their shortest exact representation, so a loaded network computes bit-identical outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+from typing import Any
+
+from nn.mlp import MLP, Layer, Neuron
+from nn.module import Module
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "load", "save"]
+
+FORMAT = "scalar-autodiff.nn"
+"""The value of a saved file's ``"format"`` field."""
+FORMAT_VERSION = 1
+"""The version of the file layout written by `save`; `load` reads versions up to it."""
+
+# the constructor arguments that describe each savable class: its attributes of the same names
+_CONFIG_FIELDS: dict[str, tuple[type[MLP | Layer | Neuron], tuple[str, ...]]] = {
+    "MLP": (MLP, ("nin", "nouts", "activation", "init")),
+    "Layer": (Layer, ("nin", "nout", "activation", "init")),
+    "Neuron": (Neuron, ("nin", "activation", "init")),
+}
+
+
+def save(module: Module, path: str | os.PathLike[str]) -> None:
+    """Write `module` (an `MLP`, `Layer` or `Neuron`) to `path` as JSON.
+
+    Raises `TypeError` for another kind of module and `ValueError` if a parameter is NaN or
+    infinite (JSON has no such numbers). The file is replaced only once fully written.
+    """
+    kind = type(module).__name__
+    if kind not in _CONFIG_FIELDS or type(module) is not _CONFIG_FIELDS[kind][0]:
+        raise TypeError(f"nn.save() saves an {', a '.join(_CONFIG_FIELDS)}, got {kind}")
+    parameters = module.state_dict()
+    for name, value in parameters.items():
+        if not math.isfinite(value):
+            raise ValueError(f"cannot save {kind}: parameter {name!r} is {value!r}, which JSON cannot hold")
+    document = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "module": kind,
+        "config": {field: _json_ready(getattr(module, field)) for field in _CONFIG_FIELDS[kind][1]},
+        "parameters": parameters,
+    }
+    text = json.dumps(document, indent=1, allow_nan=False)
+    partial = f"{os.fspath(path)}.partial"
+    with open(partial, "w", encoding="utf-8") as file:
+        file.write(text + "\n")
+    os.replace(partial, path)
+
+
+def load(path: str | os.PathLike[str]) -> Module:
+    """The module saved at `path` by `save`, with every parameter restored exactly.
+
+    Raises `ValueError`, naming the problem, for a file that is not JSON (e.g. truncated), not
+    in this format, of a newer version, or whose parameters do not match its architecture.
+    """
+    with open(path, encoding="utf-8") as file:
+        text = file.read()
+    where = f"{os.fspath(path)!r} is not a saved network"
+    try:
+        document = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{where}: invalid JSON ({error}); is the file truncated?") from None
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ValueError(f"{where}: it has no \"format\": {FORMAT!r} field")
+    version = document.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= FORMAT_VERSION:
+        raise ValueError(f"{where} this library can read: its format version is {version!r}, "
+                         f"this library reads versions 1 to {FORMAT_VERSION}")
+    _check_fields(where, "the file", document, ("format", "version", "module", "config", "parameters"))
+    kind, config, parameters = document["module"], document["config"], document["parameters"]
+    if not isinstance(kind, str) or kind not in _CONFIG_FIELDS:
+        raise ValueError(f"{where}: unknown module {kind!r}, expected one of {', '.join(_CONFIG_FIELDS)}")
+    module_class, fields = _CONFIG_FIELDS[kind]
+    _check_fields(where, "\"config\"", config, fields)
+    try:
+        module = module_class(**config, rng=0)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{where}: invalid {kind} config {config!r}: {error}") from None
+    if not isinstance(parameters, dict):
+        raise ValueError(f"{where}: \"parameters\" must be an object, got {type(parameters).__name__}")
+    for name, value in parameters.items():
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            raise ValueError(f"{where}: parameter {name!r} is {value!r}, not a number")
+    try:
+        module.load_state_dict(parameters)
+    except (KeyError, ValueError) as error:
+        message = error.args[0] if error.args else error
+        raise ValueError(f"{where}: its parameters do not match its architecture {module!r}: {message}") from None
+    return module
+
+
+def _check_fields(where: str, what: str, document: object, fields: tuple[str, ...]) -> None:
+    if not isinstance(document, dict):
+        raise ValueError(f"{where}: {what} must be a JSON object, got {type(document).__name__}")
+    missing = [field for field in fields if field not in document]
+    unexpected = [key for key in document if key not in fields]
+    problems = ([f"lacks the fields {', '.join(map(repr, missing))}"] if missing else []) + (
+        [f"has unexpected fields {', '.join(map(repr, unexpected))}"] if unexpected else [])
+    if problems:
+        raise ValueError(f"{where}: {what} {' and '.join(problems)} (expected exactly {', '.join(fields)})")
+
+
+def _json_ready(value: object) -> object:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        repeated = sorted({key for key, _ in pairs if [k for k, _ in pairs].count(key) > 1})
+        raise ValueError(f"the key {repeated[0]!r} appears more than once")
+    return document
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows")
