@@ -9,6 +9,7 @@
 """
 
 from autodiff.derivatives import grad, hessian, hvp, jvp
+from autodiff.gradgradcheck import GradgradcheckError, gradgradcheck
 from autodiff.graph import topological_order
 from autodiff.ops import OPS, Interval, Op
 from autodiff.replay import BatchGradients, CompiledFunction, compile
@@ -18,12 +19,14 @@ __all__ = [
     "OPS",
     "BatchGradients",
     "CompiledFunction",
+    "GradgradcheckError",
     "Interval",
     "Op",
     "Value",
     "compile",
     "dot",
     "grad",
+    "gradgradcheck",
     "hessian",
     "hvp",
     "jvp",

@@ -14,7 +14,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import autodiff
-from autodiff import OPS, Value, grad, hessian, hvp, jvp, topological_order
+from autodiff import OPS, Value, grad, gradgradcheck, hessian, hvp, jvp, topological_order
 
 # ---------------------------------------------------------------------------------------------
 # random straight-line programs over smooth ops
@@ -126,6 +126,14 @@ def test_hessians_are_symmetric_and_equal_finite_differences_of_gradients(progra
         for j in range(n_inputs):
             assert abs(actual[i][j] - actual[j][i]) <= 1e-12 * scale
             assert_close(actual[i][j], expected[i][j], scale)
+
+
+@given(programs(), points)
+def test_gradgradcheck_passes_on_random_programs(program, point):
+    n_inputs, steps = program
+    point = point[:n_inputs]
+    assume(bounded(steps, point))
+    assert gradgradcheck(function_of(steps), point)
 
 
 @given(programs(), points, points)
