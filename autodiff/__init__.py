@@ -9,7 +9,9 @@
 """
 
 from autodiff.derivatives import grad, hessian, hvp, jvp
-from autodiff.gradgradcheck import GradgradcheckError, gradgradcheck
+from autodiff.drawing import Drawing, draw
+from autodiff.gradcheck import GradcheckError, gradcheck, numerical_gradient
+from autodiff.gradgradcheck import gradgradcheck
 from autodiff.graph import topological_order
 from autodiff.ops import OPS, Interval, Op
 from autodiff.replay import BatchGradients, CompiledFunction, compile
@@ -19,7 +21,8 @@ __all__ = [
     "OPS",
     "BatchGradients",
     "CompiledFunction",
-    "GradgradcheckError",
+    "Drawing",
+    "GradcheckError",
     "Interval",
     "Op",
     "Value",
@@ -30,9 +33,12 @@ __all__ = [
     "hessian",
     "hvp",
     "jvp",
+    "draw",
+    "gradcheck",
     "max",
     "min",
     "no_grad",
+    "numerical_gradient",
     "sum",
     "topological_order",
 ]

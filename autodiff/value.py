@@ -259,7 +259,7 @@ def _check_domain(op: Op, inputs: Sequence[float], arg: Any) -> None:
         error = ZeroDivisionError if x in interval.poles else ValueError
         raise error(
             f"{_describe(op, inputs, arg)} is undefined: {op.name} needs "
-            f"{interval.describe(name)}, got {name} = {x!r} ({op.name} is {op.doc})"
+            f"{interval.describe(name)}, got {name} = {x!r} ({op.name}: {op.doc})"
         )
 
 
