@@ -63,8 +63,9 @@ def topological_order(root: Value) -> list[Value]:
 def backpropagate(root: Value, grad: float) -> None:
     """Reverse-mode chain rule from `root`: leaves accumulate, interior nodes are reset first.
 
-    This loop is the only place where the chain rule is written: each node passes its grad
-    times its op's local derivative (from the op table) on to each of its inputs.
+    This loop is the chain rule on `.grad`: each node passes its grad times its op's local
+    derivative (from the op table) on to each of its inputs. (`autodiff.derivatives` runs the
+    same rule through `input_partials` into a dict, for `grad` and forward mode.)
     """
     order = topological_order(root)
     for interior in order:
