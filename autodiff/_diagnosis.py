@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from autodiff._op_calls import forward_on_floats, partials_on_floats
+from autodiff._op_calls import forward_on_floats
 from autodiff._report import shown_number
-from autodiff.graph import topological_order
+from autodiff.backends import FLOAT
+from autodiff.graph import input_partials, topological_order
 from autodiff.value import Value
 
 __all__ = ["diagnose"]
@@ -93,7 +94,7 @@ def _check_node(
     parents = node.parents
     call = f"{op.name}({', '.join(shown_number(p.data) for p in parents)})"
     try:
-        partials = partials_on_floats(op, [p.data for p in parents], node.data, node.arg)
+        partials = [partial for _, partial in input_partials(node, FLOAT)]
     except ArithmeticError as error:
         return False, f"{call}: the op table's derivative fails here ({error})"
     slopes = _slopes(node, moved, eps)

@@ -14,7 +14,7 @@ from autodiff.backends import FLOAT
 from autodiff.ops import Op
 from autodiff.value import Value
 
-__all__ = ["apply_to_values", "forward_on_floats", "partials_on_floats"]
+__all__ = ["apply_to_values", "forward_on_floats"]
 
 
 def forward_on_floats(op: Op, xs: Sequence[float], arg: Any) -> float:
@@ -26,15 +26,6 @@ def forward_on_floats(op: Op, xs: Sequence[float], arg: Any) -> float:
     if op.arity == 2:
         return op.forward(FLOAT, xs[0], xs[1], arg)  # type: ignore[no-any-return]
     return op.forward(FLOAT, list(xs), arg)  # type: ignore[no-any-return]
-
-
-def partials_on_floats(op: Op, xs: Sequence[float], out: float, arg: Any) -> tuple[float, ...]:
-    """`op`'s local partial derivatives at `xs` (whose forward result is `out`), one per input."""
-    if op.arity == 1:
-        return (op.derivative(FLOAT, xs[0], out, arg),)
-    if op.arity == 2:
-        return tuple(op.derivative(FLOAT, xs[0], xs[1], out, arg))
-    return tuple(op.derivative(FLOAT, list(xs), out, arg))
 
 
 def apply_to_values(op: Op, values: Sequence[Value], arg: Any) -> Value:

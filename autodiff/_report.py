@@ -79,12 +79,14 @@ def mismatch_report(
     rtol: float,
     eps: float,
     columns: tuple[str, str] = ("analytical", "numerical"),
+    output_labels: Sequence[str] = (),
     notes: Sequence[str] = (),
 ) -> str:
     """The whole failure message: title, point, tolerance rule, the table, then `notes`.
 
     Every comparison is a row while there are few; with many (a whole network's parameters) only
-    the mismatches are shown, and the count of the others.
+    the mismatches are shown, and the count of the others. Outputs are shown by their index, or
+    by `output_labels` (one per output index) when given.
     """
     bad = [not c.close(atol, rtol) for c in comparisons]
     shown: list[tuple[Comparison, bool]] = list(zip(comparisons, bad, strict=True))
@@ -96,7 +98,7 @@ def mismatch_report(
     header = ["output", "input", *columns, "abs error", "rel error"]
     rows = [
         [
-            str(c.output),
+            output_labels[c.output] if output_labels else str(c.output),
             c.label,
             shown_number(c.analytical),
             shown_number(c.numerical),

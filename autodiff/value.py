@@ -400,8 +400,19 @@ def no_grad() -> Iterator[None]:
     Use it for targets that must stay constant, such as Q-learning's r + α·max Q(x', ·).
     Also works as a decorator.
     """
+    with recording(False):
+        yield
+
+
+@contextlib.contextmanager
+def recording(enabled: bool) -> Iterator[None]:
+    """Inside this context, ops record their parents if `enabled`, and make leaves if not.
+
+    `no_grad` is ``recording(False)``; higher-order derivatives use ``recording(True)`` so that
+    a graph of the derivative is built even inside `no_grad`.
+    """
     global _recording
-    previous, _recording = _recording, False
+    previous, _recording = _recording, enabled
     try:
         yield
     finally:
