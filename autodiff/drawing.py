@@ -71,7 +71,9 @@ def record_escape(text: str) -> str:
     characters as Python escapes (``\t``, ``\x01``), so no name can break the DOT source or
     the SVG. (Graphviz shows runs of spaces as one.)
     """
-    return _visible(text).translate(_RECORD_ESCAPES)
+    # Graphviz's WebAssembly build crashes on a field that opens with a line break before a long
+    # line, and a line break at either end of a name shows nothing anyway
+    return _visible(text.strip("\r\n")).translate(_RECORD_ESCAPES)
 
 
 def _text_escape(text: str) -> str:

@@ -407,3 +407,10 @@ def test_an_nn_mlp_is_framed_and_collapsed_by_its_own_parameter_names():
     assert boxes == sorted([f"layers.0.neurons.{j}\\n4 parameters, 6 values" for j in range(4)]
                            + [f"layers.1.neurons.{j}\\n5 parameters, 6 values" for j in range(4)]
                            + ["layers.2.neurons.0\\n5 parameters, 4 values"])
+
+
+def test_a_name_opening_with_a_line_break_before_a_long_line_renders():
+    # Graphviz's WebAssembly build used to crash on such a record field (found by Hypothesis)
+    for name in ["\n" + "a" * 60, "\n00000000\x1f\x1f\x1f\x1f\x1f\x1f\x1f\x08\x08\x08"]:
+        svg = autodiff.draw(Value(1.0, name=name) * 2).svg()
+        assert ET.fromstring(svg.encode()).tag.endswith("svg")
