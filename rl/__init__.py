@@ -1,0 +1,74 @@
+"""rl: semi-gradient Q-learning with a neural Q-function (`nn.MLP`) on Gymnasium environments.
+
+>>> import rl
+>>> config = rl.QLearningConfig(total_steps=3000, seed=1)      # FrozenLake-v1 4x4, no slipping
+>>> result = rl.train(config)                                   # doctest: +SKIP
+>>> rl.evaluate(result.q_network, rl.make_env("FrozenLake-v1", env_kwargs={"is_slippery": False}))  # doctest: +SKIP
+
+Exact oracles for environments that expose their model: `value_iteration`, `evaluate_policy`.
+Importing `rl` registers the chain MDP as ``"rl/Chain-v0"``.
+"""
+
+import gymnasium
+
+from rl.chain import LEFT, RIGHT, ChainEnv, chain_optimal_q
+from rl.config import LOSSES, OPTIMIZERS, QLearningConfig
+from rl.environments import DEFAULT_MAX_EPISODE_STEPS, ObservationEncoder, make_env, time_limit
+from rl.evaluation import EvaluationResult, QFunction, evaluate, greedy_action, greedy_policy, q_values
+from rl.exact import (
+    PolicyEvaluation,
+    TabularModel,
+    ValueIterationResult,
+    evaluate_policy,
+    tabular_model,
+    value_iteration,
+)
+from rl.history import History
+from rl.replay import ReplayBuffer, Transition
+from rl.success import SUCCESS_RULES, SuccessRule, is_success
+from rl.training import TrainResult, make_q_network, train
+from rl.update import Loss, Optimizer, UpdateStats, loss_function, td_targets, td_update
+
+__all__ = [
+    "DEFAULT_MAX_EPISODE_STEPS",
+    "LEFT",
+    "LOSSES",
+    "OPTIMIZERS",
+    "RIGHT",
+    "SUCCESS_RULES",
+    "ChainEnv",
+    "EvaluationResult",
+    "History",
+    "Loss",
+    "ObservationEncoder",
+    "Optimizer",
+    "PolicyEvaluation",
+    "QFunction",
+    "QLearningConfig",
+    "ReplayBuffer",
+    "SuccessRule",
+    "TabularModel",
+    "TrainResult",
+    "Transition",
+    "UpdateStats",
+    "ValueIterationResult",
+    "chain_optimal_q",
+    "evaluate",
+    "evaluate_policy",
+    "greedy_action",
+    "greedy_policy",
+    "is_success",
+    "loss_function",
+    "make_env",
+    "make_q_network",
+    "q_values",
+    "tabular_model",
+    "td_targets",
+    "td_update",
+    "time_limit",
+    "train",
+    "value_iteration",
+]
+
+if "rl/Chain-v0" not in gymnasium.registry:
+    gymnasium.register("rl/Chain-v0", entry_point="rl.chain:ChainEnv", max_episode_steps=100)

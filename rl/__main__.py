@@ -1,0 +1,5 @@
+"""``python -m rl``: see `rl.cli`."""
+
+from rl.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,107 @@
+"""Gymnasium environments for Q-learning: making them, checking them, encoding their observations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import gymnasium
+import numpy as np
+from gymnasium import spaces
+from gymnasium.wrappers import TimeLimit
+
+__all__ = ["DEFAULT_MAX_EPISODE_STEPS", "ObservationEncoder", "make_env", "time_limit"]
+
+DEFAULT_MAX_EPISODE_STEPS = 500
+"""The time limit given to an environment that has none (CliffWalking-v1 has none)."""
+
+
+def make_env(
+    env: str | gymnasium.Env[Any, Any],
+    *,
+    max_episode_steps: int | None = None,
+    env_kwargs: Mapping[str, Any] | None = None,
+) -> gymnasium.Env[Any, Any]:
+    """A Gymnasium environment ready for Q-learning: a discrete action space and a time limit.
+
+    `env` is a registered id (``"FrozenLake-v1"``) made with ``gymnasium.make(env, **env_kwargs)``,
+    or an `Env` instance used as it is. `max_episode_steps` overrides the registered time limit;
+    an environment with no time limit at all gets `DEFAULT_MAX_EPISODE_STEPS`, since an episode
+    that never ends (CliffWalking-v1 under a bad policy) would stall training.
+    Raises `ValueError` for an action space that is not `Discrete` or an observation space that
+    cannot be flattened into a vector of floats.
+    """
+    if max_episode_steps is not None and (type(max_episode_steps) is not int or max_episode_steps < 1):
+        raise ValueError(f"max_episode_steps must be a positive int or None, got {max_episode_steps!r}")
+    if isinstance(env, str):
+        kwargs = dict(env_kwargs or {})
+        try:
+            made = gymnasium.make(env, max_episode_steps=max_episode_steps, **kwargs)
+        except gymnasium.error.Error as error:
+            raise ValueError(f"cannot make the Gymnasium environment {env!r}: {error}") from error
+        except TypeError as error:
+            raise ValueError(f"cannot make {env!r} with env_kwargs {kwargs!r}: {error}") from error
+        env = made
+    elif isinstance(env, gymnasium.Env):
+        if env_kwargs:
+            raise ValueError("env_kwargs are for making an environment from an id, not for an Env instance")
+        if max_episode_steps is not None:
+            env = TimeLimit(env, max_episode_steps)
+    else:
+        raise TypeError(f"env must be a Gymnasium id (str) or a gymnasium.Env, got {type(env).__name__}")
+    _check_spaces(env)
+    if time_limit(env) is None:
+        env = TimeLimit(env, DEFAULT_MAX_EPISODE_STEPS)
+    return env
+
+
+def time_limit(env: gymnasium.Env[Any, Any]) -> int | None:
+    """The `max_episode_steps` of the outermost `TimeLimit` wrapper of `env`, or None if it has none."""
+    layer: Any = env
+    while isinstance(layer, gymnasium.Wrapper):
+        if isinstance(layer, TimeLimit):
+            return int(layer._max_episode_steps)
+        layer = layer.env
+    return None
+
+
+def _check_spaces(env: gymnasium.Env[Any, Any]) -> None:
+    if not isinstance(env.action_space, spaces.Discrete):
+        raise ValueError(
+            f"Q-learning needs a Discrete action space (it takes the max of Q over the actions), "
+            f"but this environment's action space is {env.action_space}"
+        )
+    ObservationEncoder(env.observation_space)
+
+
+class ObservationEncoder:
+    """Turns an observation into the network's input: a tuple of floats.
+
+    A `Discrete` observation becomes a one-hot vector, a `Box` its flattened float vector; `Tuple`,
+    `Dict`, `MultiDiscrete` and `MultiBinary` spaces concatenate those (Gymnasium's `flatten`).
+    """
+
+    def __init__(self, space: spaces.Space[Any]) -> None:
+        try:
+            self.size = spaces.flatdim(space)
+        except (NotImplementedError, ValueError) as error:
+            raise ValueError(
+                f"cannot encode observations of {space} as a vector of floats: {error}"
+            ) from error
+        self.space = space
+        # a Discrete space has few observations: encode each once
+        self._one_hots: dict[int, tuple[float, ...]] | None = {} if isinstance(space, spaces.Discrete) else None
+
+    def __repr__(self) -> str:
+        return f"ObservationEncoder({self.space}, size={self.size})"
+
+    def __call__(self, observation: Any) -> tuple[float, ...]:
+        """The float vector that encodes `observation`."""
+        if self._one_hots is None:
+            return tuple(np.asarray(spaces.flatten(self.space, observation), dtype=np.float64).tolist())
+        key = int(observation)
+        encoded = self._one_hots.get(key)
+        if encoded is None:
+            encoded = tuple(float(x) for x in spaces.flatten(self.space, observation))
+            self._one_hots[key] = encoded
+        return encoded

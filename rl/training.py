@@ -1,0 +1,166 @@
+"""`train`: semi-gradient Q-learning with an `nn.MLP` Q-function, a replay buffer and ε-greedy play."""
+
+from __future__ import annotations
+
+import copy
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium
+from tqdm import tqdm
+
+import nn
+from rl.config import QLearningConfig
+from rl.environments import ObservationEncoder, make_env
+from rl.evaluation import evaluate, greedy_action, greedy_policy
+from rl.exact import evaluate_policy
+from rl.history import History
+from rl.replay import ReplayBuffer, Transition
+from rl.update import Optimizer, loss_function, td_update
+
+__all__ = ["TrainResult", "make_q_network", "train"]
+
+
+@dataclass
+class TrainResult:
+    """What `train` returns: the trained Q-network, the metrics of the run and how long it took."""
+
+    q_network: nn.MLP
+    history: History
+    config: QLearningConfig
+    seconds: float
+    """Wall-clock time of the run (kept out of `history`, which depends on the seed only)."""
+    episodes: int
+    """Training episodes finished."""
+
+
+def make_q_network(config: QLearningConfig, n_inputs: int, n_actions: int, rng: random.Random | int) -> nn.MLP:
+    """The Q-network of `config`: `n_inputs` → hidden_sizes → one linear output per action."""
+    return nn.MLP(n_inputs, [*config.hidden_sizes, n_actions], activation=config.activation, rng=rng)
+
+
+def train(
+    config: QLearningConfig,
+    env: gymnasium.Env[Any, Any] | None = None,
+    *,
+    progress: bool = False,
+) -> TrainResult:
+    """Train a Q-network on `env` (default: ``config.env_id``) by semi-gradient Q-learning.
+
+    Each step plays ε-greedily, stores the transition in the replay buffer, and (after the
+    warm-up, every `train_frequency` steps) takes one `rl.td_update` on a sampled mini-batch.
+    One generator seeded with ``config.seed`` drives the environment's resets and spaces, the
+    network's initialisation, ε-greedy play and replay sampling: the same config gives the same
+    `history`. A passed `env` instance is used in place of ``config.env_id`` (the greedy
+    evaluations play a deep copy of it). `progress` shows a tqdm progress bar.
+    """
+    if not isinstance(config, QLearningConfig):
+        raise TypeError(f"train() needs a QLearningConfig, got {type(config).__name__}")
+    started = time.perf_counter()
+    if env is None:
+        env = make_env(config.env_id, max_episode_steps=config.max_episode_steps, env_kwargs=config.env_kwargs)
+        eval_env = make_env(config.env_id, max_episode_steps=config.max_episode_steps, env_kwargs=config.env_kwargs)
+    else:
+        env = make_env(env, max_episode_steps=config.max_episode_steps)
+        eval_env = _copy_env(env)
+
+    # seeding: one generator, every other random stream seeded from it
+    rng = random.Random(config.seed)
+    env.action_space.seed(rng.getrandbits(32))
+    env.observation_space.seed(rng.getrandbits(32))
+    reset_seed = rng.getrandbits(31)
+    # evaluations draw from their own stream, so how often they run does not change training
+    eval_rng = random.Random(rng.getrandbits(64))
+    encode = ObservationEncoder(env.observation_space)
+    n_actions = int(env.action_space.n)  # type: ignore[attr-defined]  # make_env checked: Discrete
+    first_action = int(env.action_space.start)  # type: ignore[attr-defined]
+    q = make_q_network(config, encode.size, n_actions, rng)
+    target_q = q if config.target_sync_period is None else _copy_network(q)
+    optimizer = _make_optimizer(config, q)
+    loss = loss_function(config.loss, config.huber_delta)
+    buffer = ReplayBuffer(config.buffer_size)
+    history = History()
+    knows_model = isinstance(env.observation_space, gymnasium.spaces.Discrete) and all(
+        hasattr(env.unwrapped, name) for name in ("P", "initial_state_distrib")
+    )
+
+    def record_evaluation(step: int) -> None:
+        result = evaluate(q, eval_env, config.eval_episodes, seed=eval_rng.getrandbits(31), success=config.success)
+        history.record("eval/mean_return", step, result.mean_return)
+        history.record("eval/std_return", step, result.std_return)
+        history.record("eval/success_rate", step, result.success_rate)
+        if knows_model:
+            exact = evaluate_policy(eval_env, greedy_policy(q, eval_env), success=config.success)
+            history.record("eval/exact_return", step, exact.value)
+            history.record("eval/exact_success", step, exact.success_probability)
+
+    observation, _ = env.reset(seed=reset_seed)
+    x = encode(observation)
+    episode_return, episode_length, episodes = 0.0, 0, 0
+    bar = tqdm(total=config.total_steps, disable=not progress, unit="step", dynamic_ncols=True)
+    step = 0
+    for step in range(1, config.total_steps + 1):
+        epsilon = config.epsilon(step - 1)
+        if config.anneal_lr:
+            optimizer.lr = config.learning_rate * (1.0 - (step - 1) / config.total_steps)
+        explore = rng.random() < epsilon
+        action = rng.randrange(n_actions) if explore else greedy_action(q, x)
+        observation, reward, terminated, truncated, _ = env.step(first_action + action)
+        next_x = encode(observation)
+        # only a terminated step stops the bootstrap: a truncated one stores terminated=False
+        buffer.add(Transition(x, action, float(reward), next_x, bool(terminated)))
+        episode_return += float(reward)
+        episode_length += 1
+        x = next_x
+        if terminated or truncated:
+            episodes += 1
+            history.record("charts/episodic_return", step, episode_return)
+            history.record("charts/episodic_length", step, episode_length)
+            history.record("charts/epsilon", step, epsilon)
+            history.record("charts/learning_rate", step, optimizer.lr)
+            bar.set_postfix(episode=episodes, ret=f"{episode_return:.2f}", eps=f"{epsilon:.2f}", refresh=False)
+            observation, _ = env.reset()
+            x = encode(observation)
+            episode_return, episode_length = 0.0, 0
+
+        if step > config.learning_starts and step % config.train_frequency == 0:
+            batch = buffer.sample(config.batch_size, rng)
+            stats = td_update(q, target_q, optimizer, batch, discount=config.discount, loss=loss)
+            history.record("losses/td_loss", step, stats.loss)
+            history.record("losses/q_values", step, stats.mean_q)
+        if config.target_sync_period is not None and step % config.target_sync_period == 0:
+            target_q.load_state_dict(q.state_dict())
+        if config.eval_period is not None and step % config.eval_period == 0:
+            record_evaluation(step)
+        bar.update()
+        if config.max_episodes is not None and episodes >= config.max_episodes:
+            break
+    bar.close()
+    if config.eval_period is None or step % config.eval_period != 0:
+        record_evaluation(step)
+    return TrainResult(q, history, config, time.perf_counter() - started, episodes)
+
+
+def _copy_network(q: nn.MLP) -> nn.MLP:
+    # a fixed seed: drawing the copy's throwaway initial weights must not use the run's generator
+    copy_of_q = nn.MLP(q.nin, q.nouts, activation=q.activation, rng=0)
+    copy_of_q.load_state_dict(q.state_dict())
+    return copy_of_q
+
+
+def _copy_env(env: gymnasium.Env[Any, Any]) -> gymnasium.Env[Any, Any]:
+    try:
+        return copy.deepcopy(env)
+    except Exception as error:
+        raise ValueError(
+            f"train() evaluates the greedy policy on a copy of the env it is given, and this one cannot "
+            f"be copied ({error}); pass its id as config.env_id instead"
+        ) from error
+
+
+def _make_optimizer(config: QLearningConfig, q: nn.MLP) -> Optimizer:
+    if config.optimizer == "sgd":
+        return nn.SGD(q.parameters(), config.learning_rate, momentum=config.momentum)
+    return nn.Adam(q.parameters(), config.learning_rate)
