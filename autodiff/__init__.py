@@ -8,6 +8,10 @@
 (0.7071, -1.5, 1.0)
 """
 
+from autodiff.derivatives import grad, hessian, hvp, jvp
+from autodiff.drawing import Drawing, draw
+from autodiff.gradcheck import GradcheckError, gradcheck, numerical_gradient
+from autodiff.gradgradcheck import gradgradcheck
 from autodiff.graph import topological_order
 from autodiff.ops import OPS, Interval, Op
 from autodiff.replay import BatchGradients, CompiledFunction, compile
@@ -17,14 +21,24 @@ __all__ = [
     "OPS",
     "BatchGradients",
     "CompiledFunction",
+    "Drawing",
+    "GradcheckError",
     "Interval",
     "Op",
     "Value",
     "compile",
     "dot",
+    "grad",
+    "gradgradcheck",
+    "hessian",
+    "hvp",
+    "jvp",
+    "draw",
+    "gradcheck",
     "max",
     "min",
     "no_grad",
+    "numerical_gradient",
     "sum",
     "topological_order",
 ]

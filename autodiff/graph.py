@@ -13,7 +13,7 @@ from autodiff.backends import FLOAT
 if TYPE_CHECKING:
     from autodiff.value import Value
 
-__all__ = ["backpropagate", "topological_order"]
+__all__ = ["backpropagate", "derivative_error", "input_partials", "topological_order"]
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -25,13 +25,17 @@ def topological_order(root: Value) -> list[Value]:
         raise TypeError(f"topological_order() needs a Value, got {type(root).__name__}")
     order: list[Value] = []
     visited: set[Value] = set()
-    # (node, True) is emitted after every parent pushed above it; a node is marked visited when
-    # it is expanded, not when pushed, so a parent still waiting on the stack is not skipped
-    stack: list[tuple[Value, bool]] = [(root, False)]
-    push, pop, emit, mark = stack.append, stack.pop, order.append, visited.add
-    while stack:
-        node, expanded = pop()
-        if expanded:
+    # Two parallel stacks, of nodes and of "expanded" flags, rather than one of (node, flag)
+    # tuples: a million-node chain then allocates no objects for the collector to scan.
+    # A node is emitted when popped the second time, after every input pushed above it; it is
+    # marked visited when expanded, not when pushed, so an input still waiting is not skipped.
+    nodes: list[Value] = [root]
+    flags: list[bool] = [False]
+    push, pop, emit, mark = nodes.append, nodes.pop, order.append, visited.add
+    push_flag, pop_flag = flags.append, flags.pop
+    while nodes:
+        node = pop()
+        if pop_flag():
             emit(node)
             continue
         if node in visited:
@@ -41,30 +45,36 @@ def topological_order(root: Value) -> list[Value]:
         if op is None:
             emit(node)
             continue
-        push((node, True))
+        push(node)
+        push_flag(True)
         arity = op.arity
         if arity == 2:
             x, y = node._x, node._y
             if x not in visited:
-                push((x, False))
+                push(x)
+                push_flag(False)
             if y not in visited:
-                push((y, False))
+                push(y)
+                push_flag(False)
         elif arity == 1:
             x = node._x
             if x not in visited:
-                push((x, False))
+                push(x)
+                push_flag(False)
         else:
             for x in node._xs:
                 if x not in visited:
-                    push((x, False))
+                    push(x)
+                    push_flag(False)
     return order
 
 
 def backpropagate(root: Value, grad: float) -> None:
     """Reverse-mode chain rule from `root`: leaves accumulate, interior nodes are reset first.
 
-    This loop is the only place where the chain rule is written: each node passes its grad
-    times its op's local derivative (from the op table) on to each of its inputs.
+    This loop is the chain rule on `.grad`: each node passes its grad times its op's local
+    derivative (from the op table) on to each of its inputs. (`autodiff.derivatives` runs the
+    same rule through `input_partials` into a dict, for `grad` and forward mode.)
     """
     order = topological_order(root)
     for interior in order:
@@ -93,8 +103,46 @@ def backpropagate(root: Value, grad: float) -> None:
                 for x, partial in zip(inputs, partials, strict=True):
                     x.grad += partial * upstream
     except ArithmeticError as error:
-        shown = ", ".join(repr(p.data) for p in node.parents)
-        raise type(error)(
-            f"backward() through {node.op.name}({shown}) failed: its local derivative is not a "
-            f"finite number there ({error})"
-        ) from error
+        raise derivative_error("backward()", node, error) from error
+
+
+def input_partials(node: Value, m: Any, *, symbolic: bool = False) -> list[tuple[Value, Any]]:
+    """Each input of `node`, in argument order, with the partial derivative of `node` by it.
+
+    The op's derivative rule runs on backend `m`: on the data of the inputs and of `node`
+    (`FLOAT`, numbers out), or, with `symbolic`, on the nodes themselves (the `Value` backend),
+    so that each partial is a `Value` with a graph of its own, or a float constant. A leaf has
+    no inputs. `backpropagate` inlines the float case for speed.
+    """
+    op = node.op
+    if op is None:
+        return []
+    arity = op.arity
+    if arity == 2:
+        x, y = node._x, node._y
+        if symbolic:
+            dx, dy = op.derivative(m, x, y, node, node.arg)
+        else:
+            dx, dy = op.derivative(m, x.data, y.data, node.data, node.arg)
+        return [(x, dx), (y, dy)]
+    if arity == 1:
+        x = node._x
+        if symbolic:
+            return [(x, op.derivative(m, x, node, node.arg))]
+        return [(x, op.derivative(m, x.data, node.data, node.arg))]
+    inputs = node._xs
+    if symbolic:
+        partials = op.derivative(m, inputs, node, node.arg)
+    else:
+        partials = op.derivative(m, [x.data for x in inputs], node.data, node.arg)
+    return list(zip(inputs, partials, strict=True))
+
+
+def derivative_error(where: str, node: Value, error: ArithmeticError) -> ArithmeticError:
+    """The error to raise when `node`'s local derivative fails: names the op and its inputs."""
+    shown = ", ".join(repr(p.data) for p in node.parents)
+    op_name = node.op.name if node.op is not None else "a leaf"
+    return type(error)(
+        f"{where} through {op_name}({shown}) failed: its local derivative is not a finite number "
+        f"there ({error})"
+    )

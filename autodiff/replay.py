@@ -184,7 +184,7 @@ class CompiledFunction:
         values[program.param_rows] = np.array([p.data for p in self.params])[program.param_index, None]
         values[program.input_rows] = batch.T[program.input_index]
         values[program.constant_rows] = program.constant_values[:, None]
-        with np.errstate(all="raise"):
+        with np.errstate(divide="raise", invalid="raise", over="ignore", under="ignore"):
             for group in program.groups:
                 try:
                     values[group.rows] = _forward(group, values)
@@ -211,7 +211,7 @@ class CompiledFunction:
         batch = values.shape[1]
         grads = np.zeros_like(values)
         grads[program.output_rows[0]] = 1.0 if weights is None else np.broadcast_to(weights, (batch,))
-        with np.errstate(all="raise"):
+        with np.errstate(divide="raise", invalid="raise", over="ignore", under="ignore"):
             for group in reversed(program.groups):
                 upstream = grads[group.rows]
                 try:

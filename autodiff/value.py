@@ -259,7 +259,7 @@ def _check_domain(op: Op, inputs: Sequence[float], arg: Any) -> None:
         error = ZeroDivisionError if x in interval.poles else ValueError
         raise error(
             f"{_describe(op, inputs, arg)} is undefined: {op.name} needs "
-            f"{interval.describe(name)}, got {name} = {x!r} ({op.name} is {op.doc})"
+            f"{interval.describe(name)}, got {name} = {x!r} ({op.name}: {op.doc})"
         )
 
 
@@ -322,6 +322,10 @@ def sum(values: Iterable[Value | Number]) -> Value:  # noqa: A001 - the name use
     return _variadic(_SUM, nodes, offset) if nodes else Value(offset)
 
 
+_JUST_VALUES = {Value}
+_PLAIN_NUMBERS = {float, int}
+
+
 def dot(ws: Iterable[Value | Number], xs: Iterable[Value | Number]) -> Value:
     """Σ w_i · x_i as **one** node; either side may hold numbers.
 
@@ -331,6 +335,13 @@ def dot(ws: Iterable[Value | Number], xs: Iterable[Value | Number]) -> Value:
     ws, xs = list(ws), list(xs)
     if len(ws) != len(xs):
         raise ValueError(f"dot() needs sequences of equal length, got {len(ws)} and {len(xs)}")
+    # fast paths for what a neural network makes: Values by Values, Values by plain floats
+    if set(map(type, ws)) == _JUST_VALUES:
+        x_types = set(map(type, xs))
+        if x_types == _JUST_VALUES:
+            return _variadic(_DOT, ws + xs, None)  # type: ignore[arg-type]
+        if x_types <= _PLAIN_NUMBERS:
+            return _variadic(_LINEAR, ws, tuple(map(float, xs)))  # type: ignore[arg-type]
     left: list[Value] = []
     right: list[Value] = []
     terms: list[Value] = []
@@ -389,8 +400,19 @@ def no_grad() -> Iterator[None]:
     Use it for targets that must stay constant, such as Q-learning's r + α·max Q(x', ·).
     Also works as a decorator.
     """
+    with recording(False):
+        yield
+
+
+@contextlib.contextmanager
+def recording(enabled: bool) -> Iterator[None]:
+    """Inside this context, ops record their parents if `enabled`, and make leaves if not.
+
+    `no_grad` is ``recording(False)``; higher-order derivatives use ``recording(True)`` so that
+    a graph of the derivative is built even inside `no_grad`.
+    """
     global _recording
-    previous, _recording = _recording, False
+    previous, _recording = _recording, enabled
     try:
         yield
     finally:

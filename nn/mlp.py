@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from autodiff import Value, dot
+import autodiff
+from autodiff import CompiledFunction, Value, dot
 from nn.activations import Activation, activation_named
 from nn.init import as_rng, init_named, weight_bound
 from nn.module import Module, numbered_parameters
@@ -147,6 +148,21 @@ class MLP(Module):
     def activation(self) -> str:
         """The name of the activation function σ of the hidden layers."""
         return self._activation.name
+
+    def compile(self, loss: Callable[..., Value] | None = None) -> CompiledFunction:
+        """The network traced once and replayed on numpy batches (see `autodiff.compile`).
+
+        Without `loss`, the result maps inputs of shape ``(batch, nin)`` to outputs of shape
+        ``(batch, nouts[-1])``. With ``loss(outputs, *targets) -> Value``, a per-sample loss, it
+        takes rows of ``nin`` inputs followed by the targets, and ``compiled.backward(rows,
+        weights)`` adds the batch's gradients into the parameters' ``.grad``, as
+        ``loss.backward()`` does. The weights are read at every call, so an optimizer may update
+        them in between; the architecture is fixed when traced.
+        """
+        nin = self.nin
+        if loss is None:
+            return autodiff.compile(lambda *x: self(x), params=self.parameters())
+        return autodiff.compile(lambda *row: loss(self(row[:nin]), *row[nin:]), params=self.parameters())
 
     def forward(self, x: Inputs) -> list[Value]:
         """The output layer's Values, as a list of ``nouts[-1]`` (also when it is 1)."""

@@ -6,6 +6,7 @@ import random
 import numpy as np
 import pytest
 
+import autodiff
 import nn
 from autodiff import Value
 
@@ -269,3 +270,28 @@ def test_a_custom_module_gets_the_shared_behaviour():
     assert module.state_dict() == {"scale": 2.0, "shift": 1.0}
     module.load_state_dict({"scale": -1.0, "shift": 0.5})
     assert module(3.0).data == -2.5
+
+
+def test_a_compiled_mlp_matches_the_value_graph_on_a_batch():
+    model = nn.MLP(3, [5, 4, 2], activation="tanh", rng=7)
+    X = np.array([[0.5, -1.0, 2.0], [0.1, 0.2, -0.3], [-1.5, 0.7, 0.0]])
+    expected = [[v.data for v in model(row)] for row in X.tolist()]
+    np.testing.assert_allclose(model.compile()(X), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_a_compiled_loss_accumulates_the_batch_gradients_into_grad():
+    model = nn.MLP(2, [4, 2], rng=3)
+    rows = np.array([[0.5, -1.0, 1.0, 0.0, 0.3], [1.5, 0.5, 0.0, 1.0, -0.2]])  # inputs, one-hot action, target
+
+    def td_loss(q, left, right, target):
+        return (autodiff.dot([left, right], q) - target) ** 2
+
+    compiled = model.compile(td_loss)
+    model.zero_grad()
+    total = compiled.backward(rows, weights=0.5)
+    fused = [p.grad for p in model.parameters()]
+    model.zero_grad()
+    expected = autodiff.sum(td_loss(model(r[:2]), *r[2:]) for r in rows.tolist()) * 0.5
+    expected.backward()
+    assert total == pytest.approx(expected.data, rel=1e-12)
+    np.testing.assert_allclose(fused, [p.grad for p in model.parameters()], rtol=1e-12, atol=1e-15)

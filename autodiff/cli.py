@@ -1,0 +1,135 @@
+"""The command line: ``python -m autodiff grad|draw EXPRESSION NAME=VALUE...``.
+
+Bad input (an unsupported expression, a bad or unused binding, a domain error) prints a
+one-line message and the text at fault with a caret under it, and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from autodiff.drawing import RANKDIRS, SAVE_FORMATS, draw
+from autodiff.expression import FUNCTIONS, ExpressionError, parse, parse_binding
+from autodiff.graph import topological_order
+from autodiff.render import RenderError
+from autodiff.value import Value
+
+__all__ = ["main"]
+
+BAD_INPUT = 2
+RENDER_FAILED = 1
+
+def _function_list(width: int = 72) -> str:
+    lines = [""]
+    for signature in (function.signature for function in FUNCTIONS.values()):
+        if lines[-1] and len(lines[-1]) + len(signature) + 2 > width:
+            lines[-1] += ","
+            lines.append("")
+        lines[-1] += f", {signature}" if lines[-1] else signature
+    return "\n               ".join(lines)
+
+
+GRAMMAR = f"""\
+the expression (parsed, never run by Python):
+  numbers      2   -3.5   1e-3
+  names        x   w1   any identifier, bound on the command line as NAME=VALUE
+  operators    + - * / **  and unary - +, with Python's precedence; ( ) to group
+  functions    {_function_list()}
+  A constant argument such as leaky_relu's slope is a number, not a name.
+  Nothing else: no attributes, subscripts, strings, lambdas, comparisons, other functions.
+  An expression that starts with '-' goes after '--':  python -m autodiff grad -- -x x=2
+
+examples:
+  python -m autodiff grad "x*x + 3*x" x=2
+  python -m autodiff draw "tanh(x*w + b)" x=2 w=-3 b=6.8813735870195432 -o neuron.svg
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m autodiff",
+        description="The value and gradients of an expression, and a picture of its computation graph.",
+        epilog=GRAMMAR,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{grad,draw}")
+    for name, summary in (
+        ("grad", "print the value of EXPRESSION and its gradient with respect to every name"),
+        ("draw", "the same, and save a picture of the computation graph after backward()"),
+    ):
+        command = commands.add_parser(
+            name, help=summary, description=summary + ".", epilog=GRAMMAR,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        command.add_argument("expression", metavar="EXPRESSION", help='e.g. "tanh(x*w + b)"')
+        command.add_argument("bindings", metavar="NAME=VALUE", nargs="*", help="a name's value, e.g. x=2")
+        if name == "draw":
+            formats = ", ".join(SAVE_FORMATS)
+            command.add_argument(
+                "-o", "--output", required=True, type=_picture_path, metavar="PATH",
+                help=f"where to save the picture; its extension chooses the format: {formats}",
+            )
+            command.add_argument("--rankdir", choices=RANKDIRS, default="LR", help="direction (default LR)")
+            command.add_argument("--color-by-grad", action="store_true", help="darker for larger |grad|")
+    return parser
+
+
+def _picture_path(text: str) -> Path:
+    path = Path(text)
+    if path.suffix.lower() not in SAVE_FORMATS:
+        raise argparse.ArgumentTypeError(f"{text!r} needs one of the extensions {', '.join(SAVE_FORMATS)}")
+    return path
+
+
+def _report(error: ExpressionError) -> int:
+    print(f"python -m autodiff: error: {error.message}", file=sys.stderr)
+    if error.text:
+        for line in error.pointer().splitlines():
+            print(f"  {line}", file=sys.stderr)
+    return BAD_INPUT
+
+
+def _bind(expression_names: Sequence[str], arguments: Sequence[str]) -> dict[str, float]:
+    bindings: dict[str, float] = {}
+    for argument in arguments:
+        name, value = parse_binding(argument)
+        if name in bindings:
+            raise ExpressionError(f"{name} is given twice", argument, 0, len(name))
+        if name not in expression_names:
+            raise ExpressionError(f"{name} is not used by the expression", argument, 0, len(name))
+        bindings[name] = value
+    return bindings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with `argv` (default ``sys.argv[1:]``); returns the exit status."""
+    arguments = _parser().parse_args(argv)
+    try:
+        expression = parse(arguments.expression)
+        bindings = _bind(expression.names, arguments.bindings)
+        root, leaves = expression.graph(bindings)
+        root.backward()
+    except ExpressionError as error:
+        return _report(error)
+    except ArithmeticError as error:  # backward() through a point where a derivative is infinite
+        return _report(ExpressionError(str(error)))
+    print(f"{expression.text} = {root.data!r}")
+    for name in bindings:
+        print(f"d/d{name} = {leaves[name].grad!r}")
+    return _save(root, arguments) if arguments.command == "draw" else 0
+
+
+def _save(root: Value, arguments: argparse.Namespace) -> int:
+    # the expression was typed by hand: draw it whatever its size
+    drawing = draw(root, rankdir=arguments.rankdir, color_by_grad=arguments.color_by_grad,
+                   max_nodes=2 * len(topological_order(root)))
+    try:
+        path = drawing.save(arguments.output)
+    except (RenderError, OSError) as error:
+        print(f"python -m autodiff: error: {error}", file=sys.stderr)
+        return RENDER_FAILED
+    print(f"wrote {path}")
+    return 0

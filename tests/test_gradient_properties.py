@@ -1,0 +1,117 @@
+"""Backprop against central differences: every op of the table, and random programs over all of them.
+
+Each check is shown to fail when an op's derivative in the table is wrong: a checker that cannot
+fail checks nothing.
+"""
+
+import contextlib
+import os
+
+import pytest
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
+
+from autodiff import OPS, GradcheckError, gradcheck
+from autodiff.ops import Op
+from autodiff.testing import OpCall, Program, op_inputs, programs
+
+# the ci profile (CI set, see conftest.py) checks at least 500 random programs; dev stays quick
+PROGRAM_EXAMPLES = 1000 if os.environ.get("CI") else 200
+PROGRAMS = programs(n_inputs=st.integers(1, 4))
+
+
+def check_op(call: OpCall) -> None:
+    gradcheck(call, call.inputs)
+
+
+def check_program(program: Program) -> None:
+    gradcheck(program, program.inputs)
+
+
+@pytest.mark.parametrize("op", list(OPS.values()), ids=list(OPS))
+@given(data=st.data())
+def test_every_op_matches_central_differences_over_its_domain(op, data):
+    check_op(data.draw(op_inputs(op)))
+
+
+@settings(max_examples=PROGRAM_EXAMPLES)
+@given(PROGRAMS)
+def test_random_programs_match_central_differences(program):
+    check_program(program)
+
+
+@contextlib.contextmanager
+def wrong_derivative(op: Op):
+    """`op`'s table derivative made wrong everywhere: each partial d becomes d + 0.25 + |d|/2.
+
+    `Op` is a frozen dataclass and the engine holds the Op objects themselves (value.py binds
+    them at import), so the rule is replaced on the object, and put back afterwards.
+    """
+    right = op.derivative
+
+    def skew(d):
+        return d + 0.25 + abs(d) / 2
+
+    def wrong(*args):
+        partials = right(*args)
+        return tuple(map(skew, partials)) if isinstance(partials, tuple) else skew(partials)
+
+    object.__setattr__(op, "derivative", wrong)
+    try:
+        yield
+    finally:
+        object.__setattr__(op, "derivative", right)
+
+
+def first_mismatch(message: str) -> list[str]:
+    marked = [line for line in message.splitlines() if line.startswith("  ✗")]
+    return marked[0][4:].split()
+
+
+@pytest.mark.parametrize("op", list(OPS.values()), ids=list(OPS))
+@settings(max_examples=10)
+@given(data=st.data())
+def test_gradcheck_catches_a_wrong_derivative_of_every_op(op, data):
+    call = data.draw(op_inputs(op))
+    with wrong_derivative(op), pytest.raises(GradcheckError) as caught:
+        check_op(call)
+    message = " ".join(str(caught.value).split())
+    # output 0, input 0 of the op, marked first; and the op's entry is named as the culprit
+    assert first_mismatch(str(caught.value))[:2] == ["0", "0"]
+    assert "its table derivative makes this step's slope" in message
+    assert f"the table entry of {op.name!r} looks wrong" in message
+    # with the right rule back, the same point passes
+    check_op(call)
+
+
+@pytest.mark.parametrize("op", list(OPS.values()), ids=list(OPS))
+def test_the_random_program_test_catches_a_wrong_derivative_of_every_op(op):
+    # the same property over the same programs, stopped at the first failure (no shrinking)
+    run = settings(
+        max_examples=PROGRAM_EXAMPLES, database=None, phases=[Phase.generate], report_multiple_bugs=False
+    )(given(PROGRAMS)(check_program))
+    with wrong_derivative(op), pytest.raises(GradcheckError) as caught:
+        run()
+    message = " ".join(str(caught.value).split())
+    assert f"the table entry of {op.name!r} looks wrong" in message
+    assert "between input " in message and first_mismatch(str(caught.value))
+
+
+def test_gradcheck_catches_a_backward_that_is_not_reentrant():
+    tanh = OPS["tanh"]
+    right = tanh.derivative
+    calls = []
+
+    def every_other_call_wrong(*args):
+        calls.append(args)
+        return right(*args) * (1.0 if len(calls) % 2 else 1.5)
+
+    object.__setattr__(tanh, "derivative", every_other_call_wrong)
+    try:
+        with pytest.raises(GradcheckError, match="not reentrant") as caught:
+            gradcheck(lambda x: x.tanh(), [0.5])
+    finally:
+        object.__setattr__(tanh, "derivative", right)
+    assert "first backward()" in str(caught.value) and "second backward()" in str(caught.value)
+    assert first_mismatch(str(caught.value))[:2] == ["0", "0"]
+    assert gradcheck(lambda x: x.tanh(), [0.5])
