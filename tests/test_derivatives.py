@@ -8,6 +8,7 @@ computed by `backward()`, never from the functions under test. Random programs c
 import math
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -351,7 +352,6 @@ def test_jvp_of_a_known_function():
 
 
 def test_functional_forms_accept_values_numpy_scalars_and_ints():
-    np = pytest.importorskip("numpy")
     point = [Value(1.0), np.float64(2.0), 3]
     assert hessian(lambda x, y, z: x * y * z, point) == [[0.0, 3.0, 2.0], [3.0, 0.0, 1.0], [2.0, 1.0, 0.0]]
 
