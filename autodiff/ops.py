@@ -178,7 +178,7 @@ _TABLE = [
     Op("log", 1, lambda m, x, a: m.log(x), lambda m, x, out, a: 1.0 / x, "log",
        "The natural logarithm; x must be > 0.", domain=lambda a: (POSITIVE,)),
     Op("sqrt", 1, lambda m, x, a: m.sqrt(x), lambda m, x, out, a: 0.5 / out, "sqrt",
-       "The square root; x must be >= 0 (its gradient at 0 is infinite).",
+       "The square root; x must be >= 0 (at 0 its gradient is infinite: backward() raises there).",
        domain=lambda a: (Interval(low=0.0),)),
     Op("tanh", 1, lambda m, x, a: m.tanh(x), lambda m, x, out, a: 1.0 - out * out, "tanh",
        "The hyperbolic tangent."),

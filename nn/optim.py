@@ -114,7 +114,7 @@ class Adam(Optimizer):
         in_range: Callable[[float], bool] = lambda x: 0 <= x < 1
         self.betas = (_hyperparameter(betas[0], "betas[0]", in_range, "in [0, 1)"),
                       _hyperparameter(betas[1], "betas[1]", in_range, "in [0, 1)"))
-        self.eps = _hyperparameter(eps, "eps", lambda x: x >= 0, ">= 0")
+        self.eps = _hyperparameter(eps, "eps", lambda x: x > 0, "> 0")
         self.weight_decay = _hyperparameter(weight_decay, "weight_decay", lambda x: x >= 0, ">= 0")
         self.steps = 0
         self._m = [0.0] * len(self.params)

@@ -85,12 +85,16 @@ def load(path: str | os.PathLike[str]) -> Module:
         raise ValueError(f"{where}: unknown module {kind!r}, expected one of {', '.join(_CONFIG_FIELDS)}")
     module_class, fields = _CONFIG_FIELDS[kind]
     _check_fields(where, "\"config\"", config, fields)
+    if not isinstance(parameters, dict):
+        raise ValueError(f"{where}: \"parameters\" must be an object, got {type(parameters).__name__}")
+    expected = _parameter_count(config)
+    if expected is not None and expected != len(parameters):
+        # checked before building, so a small file cannot make us build a huge network for nothing
+        raise ValueError(f"{where}: its {kind} config {config!r} has {expected} parameters, the file {len(parameters)}")
     try:
         module = module_class(**config, rng=0)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{where}: invalid {kind} config {config!r}: {error}") from None
-    if not isinstance(parameters, dict):
-        raise ValueError(f"{where}: \"parameters\" must be an object, got {type(parameters).__name__}")
     for name, value in parameters.items():
         if not isinstance(value, numbers.Real) or isinstance(value, bool):
             raise ValueError(f"{where}: parameter {name!r} is {value!r}, not a number")
@@ -100,6 +104,20 @@ def load(path: str | os.PathLike[str]) -> Module:
         message = error.args[0] if error.args else error
         raise ValueError(f"{where}: its parameters do not match its architecture {module!r}: {message}") from None
     return module
+
+
+def _parameter_count(config: dict[str, object]) -> int | None:
+    """How many parameters `config` describes, or None if its sizes are not plain ints."""
+    sizes: list[object] = [config.get("nin")]
+    if "nouts" in config:
+        nouts = config["nouts"]
+        sizes += list(nouts) if isinstance(nouts, list) else [nouts]
+    else:
+        sizes.append(config.get("nout", 1))
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
+        return None
+    ints = [n for n in sizes if isinstance(n, int)]
+    return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(ints[:-1], ints[1:], strict=True))
 
 
 def _check_fields(where: str, what: str, document: object, fields: tuple[str, ...]) -> None:

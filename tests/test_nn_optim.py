@@ -73,7 +73,7 @@ def test_adam_weight_decay_is_added_to_the_gradient_not_decoupled():
 def test_adam_betas_shape_the_moments():
     p = Value(0.0)
     # β₁ = 0 and β₂ = 0: m̂ = g, v̂ = g², so each step moves lr · g / (|g| + eps)
-    got = run(nn.Adam([p], lr=0.5, betas=(0.0, 0.0), eps=0.0), p, [2.0, -4.0])
+    got = run(nn.Adam([p], lr=0.5, betas=(0.0, 0.0), eps=1e-300), p, [2.0, -4.0])
     assert got == [-0.5, 0.0]
 
 
@@ -117,6 +117,7 @@ def test_zero_grad_and_a_schedule():
         (lambda p: nn.Adam(p, betas=(0.9, -0.1)), ValueError, r"betas\[1\]"),
         (lambda p: nn.Adam(p, betas=(0.9,)), ValueError, "pair"),
         (lambda p: nn.Adam(p, eps=-1e-8), ValueError, "eps"),
+        (lambda p: nn.Adam(p, eps=0.0), ValueError, "eps"),
         (lambda p: nn.Adam(p, weight_decay=-0.1), ValueError, "weight_decay"),
     ],
 )

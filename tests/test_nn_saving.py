@@ -157,3 +157,13 @@ def test_non_standard_numbers_and_repeated_keys(tmp_path):
         path.write_text(broken)
         with pytest.raises(ValueError, match=message):
             nn.load(path)
+
+
+def test_a_huge_config_with_few_parameters_is_rejected_before_building(tmp_path):
+    path = tmp_path / "huge.json"
+    document = {"format": nn.saving.FORMAT, "version": 1, "module": "MLP",
+                "config": {"nin": 3000, "nouts": [3000, 3000, 1], "activation": "relu", "init": None},
+                "parameters": {}}
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match="18009001 parameters, the file 0"):
+        nn.load(path)
