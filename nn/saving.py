@@ -88,8 +88,9 @@ def load(path: str | os.PathLike[str]) -> Module:
     if not isinstance(parameters, dict):
         raise ValueError(f"{where}: \"parameters\" must be an object, got {type(parameters).__name__}")
     expected = _parameter_count(config)
-    if expected is not None and expected != len(parameters):
-        # checked before building, so a small file cannot make us build a huge network for nothing
+    if expected is not None and expected > _BUILD_BEFORE_CHECKING and expected != len(parameters):
+        # a small file must not make us build a huge network for nothing; below this size,
+        # building it first lets the error name the missing and unexpected parameters
         raise ValueError(f"{where}: its {kind} config {config!r} has {expected} parameters, the file {len(parameters)}")
     try:
         module = module_class(**config, rng=0)
@@ -104,6 +105,9 @@ def load(path: str | os.PathLike[str]) -> Module:
         message = error.args[0] if error.args else error
         raise ValueError(f"{where}: its parameters do not match its architecture {module!r}: {message}") from None
     return module
+
+
+_BUILD_BEFORE_CHECKING = 100_000
 
 
 def _parameter_count(config: dict[str, object]) -> int | None:
