@@ -12,6 +12,7 @@ Importing `rl` registers the chain MDP as ``"rl/Chain-v0"``.
 import gymnasium
 
 from rl.chain import LEFT, RIGHT, ChainEnv, chain_optimal_q
+from rl.compiled import CompiledQ, per_sample_loss
 from rl.config import LOSSES, OPTIMIZERS, QLearningConfig
 from rl.environments import DEFAULT_MAX_EPISODE_STEPS, ObservationEncoder, make_env, time_limit
 from rl.evaluation import EvaluationResult, QFunction, evaluate, greedy_action, greedy_policy, q_values
@@ -37,6 +38,7 @@ __all__ = [
     "RIGHT",
     "SUCCESS_RULES",
     "ChainEnv",
+    "CompiledQ",
     "EvaluationResult",
     "History",
     "Loss",
@@ -61,12 +63,13 @@ __all__ = [
     "loss_function",
     "make_env",
     "make_q_network",
-    "q_values",
     "tabular_model",
     "td_targets",
     "td_update",
     "time_limit",
     "train",
+    "per_sample_loss",
+    "q_values",
     "value_iteration",
 ]
 

@@ -12,6 +12,7 @@ import gymnasium
 from tqdm import tqdm
 
 import nn
+from rl.compiled import CompiledQ
 from rl.config import QLearningConfig
 from rl.environments import ObservationEncoder, make_env
 from rl.evaluation import evaluate, greedy_action, greedy_policy
@@ -50,7 +51,8 @@ def train(
     """Train a Q-network on `env` (default: ``config.env_id``) by semi-gradient Q-learning.
 
     Each step plays ε-greedily, stores the transition in the replay buffer, and (after the
-    warm-up, every `train_frequency` steps) takes one `rl.td_update` on a sampled mini-batch.
+    warm-up, every `train_frequency` steps) takes one `rl.td_update` on a sampled mini-batch
+    (``CompiledQ.td_update``, the same update on the compiled graph, when ``config.compiled``).
     One generator seeded with ``config.seed`` drives the environment's resets and spaces, the
     network's initialisation, ε-greedy play and replay sampling: the same config gives the same
     `history`. A passed `env` instance is used in place of ``config.env_id`` (the greedy
@@ -80,6 +82,7 @@ def train(
     target_q = q if config.target_sync_period is None else _copy_network(q)
     optimizer = _make_optimizer(config, q)
     loss = loss_function(config.loss, config.huber_delta)
+    compiled = CompiledQ(q, target_q, loss=config.loss, huber_delta=config.huber_delta) if config.compiled else None
     buffer = ReplayBuffer(config.buffer_size)
     history = History()
     knows_model = isinstance(env.observation_space, gymnasium.spaces.Discrete) and all(
@@ -106,7 +109,10 @@ def train(
         if config.anneal_lr:
             optimizer.lr = config.learning_rate * (1.0 - (step - 1) / config.total_steps)
         explore = rng.random() < epsilon
-        action = rng.randrange(n_actions) if explore else greedy_action(q, x)
+        if explore:
+            action = rng.randrange(n_actions)
+        else:
+            action = compiled.greedy_action(x) if compiled else greedy_action(q, x)
         observation, reward, terminated, truncated, _ = env.step(first_action + action)
         next_x = encode(observation)
         # only a terminated step stops the bootstrap: a truncated one stores terminated=False
@@ -127,7 +133,10 @@ def train(
 
         if step > config.learning_starts and step % config.train_frequency == 0:
             batch = buffer.sample(config.batch_size, rng)
-            stats = td_update(q, target_q, optimizer, batch, discount=config.discount, loss=loss)
+            if compiled:
+                stats = compiled.td_update(optimizer, batch, discount=config.discount)
+            else:
+                stats = td_update(q, target_q, optimizer, batch, discount=config.discount, loss=loss)
             history.record("losses/td_loss", step, stats.loss)
             history.record("losses/q_values", step, stats.mean_q)
         if config.target_sync_period is not None and step % config.target_sync_period == 0:
