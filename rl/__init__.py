@@ -28,6 +28,7 @@ from rl.history import History
 from rl.replay import ReplayBuffer, Transition
 from rl.success import SUCCESS_RULES, SuccessRule, is_success
 from rl.training import TrainResult, make_q_network, train
+from rl.tuned import TUNED_SETTINGS, tuned_config
 from rl.update import Loss, Optimizer, UpdateStats, loss_function, td_targets, td_update
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "OPTIMIZERS",
     "RIGHT",
     "SUCCESS_RULES",
+    "TUNED_SETTINGS",
     "ChainEnv",
     "CompiledQ",
     "EvaluationResult",
@@ -68,6 +70,7 @@ __all__ = [
     "td_update",
     "time_limit",
     "train",
+    "tuned_config",
     "per_sample_loss",
     "q_values",
     "value_iteration",

@@ -62,6 +62,7 @@ class CompiledQ:
 
     def __init__(self, q: nn.MLP, target_q: nn.MLP, *, loss: str, huber_delta: float = 1.0) -> None:
         self.n_actions = q.nouts[-1]
+        self.loss_name = loss
         term, self.mean = per_sample_loss(loss, huber_delta)
         self.forward = q.compile()
         self.target_forward = self.forward if target_q is q else target_q.compile()
@@ -74,7 +75,7 @@ class CompiledQ:
         self.loss = q.compile(td_loss)
 
     def __repr__(self) -> str:
-        return f"CompiledQ({self.n_actions} actions, {'mean' if self.mean else 'sum'} loss)"
+        return f"CompiledQ({self.n_actions} actions, loss={self.loss_name!r})"
 
     def q_values(self, observations: Sequence[Sequence[float]]) -> Array:
         """The Q-values of every action in each observation, shape ``(len(observations), n_actions)``."""

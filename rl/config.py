@@ -83,6 +83,9 @@ class QLearningConfig:
     """Environment steps between greedy evaluations (and at the end); None: only at the end."""
     eval_episodes: int = 10
     """Episodes per greedy evaluation."""
+    keep_best: bool = False
+    """Return the Q-network of the best greedy evaluation (the first of equal ones) instead of the
+    last: DQN's greedy return oscillates (CartPole), and keeping the best checkpoint is standard."""
     success: Literal["goal", "end", "survival"] = "goal"
     """What counts as a successful episode (see `rl.SUCCESS_RULES`): goal (terminated with a positive
     reward: FrozenLake, Taxi), end (terminated: CliffWalking) or survival (not terminated: CartPole)."""
@@ -143,7 +146,7 @@ def _problems(c: QLearningConfig) -> list[str]:
         found.append(f"activation must be one of {', '.join(ACTIVATIONS)}, got {c.activation!r}")
     if c.optimizer not in OPTIMIZERS:
         found.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {c.optimizer!r}")
-    for name in ["anneal_lr", "compiled"]:
+    for name in ["anneal_lr", "compiled", "keep_best"]:
         if type(getattr(c, name)) is not bool:
             found.append(f"{name} must be True or False, got {getattr(c, name)!r}")
     if c.success not in SUCCESS_RULES:

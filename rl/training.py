@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ class TrainResult:
     """Wall-clock time of the run (kept out of `history`, which depends on the seed only)."""
     episodes: int
     """Training episodes finished."""
+    kept_step: int
+    """The environment step of the returned network: the last one, or with ``config.keep_best`` the
+    step of the best greedy evaluation."""
 
 
 def make_q_network(config: QLearningConfig, n_inputs: int, n_actions: int, rng: random.Random | int) -> nn.MLP:
@@ -56,7 +60,8 @@ def train(
     One generator seeded with ``config.seed`` drives the environment's resets and spaces, the
     network's initialisation, ε-greedy play and replay sampling: the same config gives the same
     `history`. A passed `env` instance is used in place of ``config.env_id`` (the greedy
-    evaluations play a deep copy of it). `progress` shows a tqdm progress bar.
+    evaluations play a deep copy of it). `progress` shows a tqdm progress bar. With
+    ``config.keep_best`` the returned network is the one of the best greedy evaluation.
     """
     if not isinstance(config, QLearningConfig):
         raise TypeError(f"train() needs a QLearningConfig, got {type(config).__name__}")
@@ -89,11 +94,16 @@ def train(
         hasattr(env.unwrapped, name) for name in ("P", "initial_state_distrib")
     )
 
+    best_return, kept = -math.inf, (0, q.state_dict())
+
     def record_evaluation(step: int) -> None:
+        nonlocal best_return, kept
         result = evaluate(q, eval_env, config.eval_episodes, seed=eval_rng.getrandbits(31), success=config.success)
         history.record("eval/mean_return", step, result.mean_return)
         history.record("eval/std_return", step, result.std_return)
         history.record("eval/success_rate", step, result.success_rate)
+        if config.keep_best and result.mean_return > best_return:
+            best_return, kept = result.mean_return, (step, q.state_dict())
         if knows_model:
             exact = evaluate_policy(eval_env, greedy_policy(q, eval_env), success=config.success)
             history.record("eval/exact_return", step, exact.value)
@@ -149,7 +159,11 @@ def train(
     bar.close()
     if config.eval_period is None or step % config.eval_period != 0:
         record_evaluation(step)
-    return TrainResult(q, history, config, time.perf_counter() - started, episodes)
+    kept_step = step
+    if config.keep_best:
+        kept_step, state = kept
+        q.load_state_dict(state)
+    return TrainResult(q, history, config, time.perf_counter() - started, episodes, kept_step)
 
 
 def _copy_network(q: nn.MLP) -> nn.MLP:
