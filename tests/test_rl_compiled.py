@@ -128,15 +128,21 @@ def test_an_unknown_loss_is_named_in_the_error():
         rl.per_sample_loss("l1")
 
 
-def test_training_uses_the_compiled_update_when_configured(monkeypatch):
-    calls = []
+def _count_compiled_updates(monkeypatch):
+    """The batch size of every `CompiledQ.td_update` from now on, in a list that grows."""
+    batches = []
     original = rl.CompiledQ.td_update
 
     def counting(self, optimizer, batch, *, discount):
-        calls.append(len(batch))
+        batches.append(len(batch))
         return original(self, optimizer, batch, discount=discount)
 
     monkeypatch.setattr(rl.CompiledQ, "td_update", counting)
+    return batches
+
+
+def test_training_uses_the_compiled_update_when_configured(monkeypatch):
+    calls = _count_compiled_updates(monkeypatch)
     settings = dict(env_id="rl/Chain-v0", env_kwargs={}, total_steps=60, learning_starts=20, batch_size=4,
                     eval_period=None, eval_episodes=1)
     rl.train(rl.QLearningConfig(**settings, compiled=False))
@@ -154,3 +160,32 @@ def test_compiled_and_value_graph_training_give_the_same_run():
     np.testing.assert_allclose(compiled_run.history.values("losses/td_loss"),
                                value_run.history.values("losses/td_loss"), rtol=1e-9)
     np.testing.assert_allclose(_params(compiled_run.q_network), _params(value_run.q_network), rtol=1e-9, atol=1e-12)
+
+
+def test_a_short_cartpole_run_trains_through_the_compiled_graph(monkeypatch):
+    # a smoke run of the tuned settings (the benchmark is benchmarks/cartpole.py)
+    batches = _count_compiled_updates(monkeypatch)
+    evaluated = []
+    original_evaluate = rl.training.evaluate
+
+    def recording_evaluate(q, *args, **kwargs):
+        evaluated.append(q.state_dict())
+        return original_evaluate(q, *args, **kwargs)
+
+    monkeypatch.setattr("rl.training.evaluate", recording_evaluate)
+    config = rl.tuned_config("CartPole-v1", total_steps=2_000, learning_starts=500, eval_period=500, eval_episodes=2)
+    result = rl.train(config)
+    updates = (2_000 - 500) // config.train_frequency
+    assert batches == [config.batch_size] * updates
+    assert len(result.history["losses/td_loss"]) == updates
+    assert np.isfinite(result.history.values("losses/td_loss")).all()
+    q = result.q_network
+    assert (q.nin, q.nouts) == (4, (*config.hidden_sizes, 2))
+    evaluations = result.history["eval/mean_return"]
+    assert [step for step, _ in evaluations] == [500, 1_000, 1_500, 2_000]
+    # the kept network is the one of the first best evaluation, and it is the network returned
+    best = max(value for _, value in evaluations)
+    assert result.kept_step == next(step for step, value in evaluations if value == best)
+    assert all(1 <= value <= 500 for _, value in evaluations)
+    assert result.kept_step < 2_000  # so the network returned is not simply the last one
+    assert result.q_network.state_dict() == evaluated[[step for step, _ in evaluations].index(result.kept_step)]
