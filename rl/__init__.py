@@ -12,6 +12,7 @@ Importing `rl` registers the chain MDP as ``"rl/Chain-v0"``.
 import gymnasium
 
 from rl.chain import LEFT, RIGHT, ChainEnv, chain_optimal_q
+from rl.compiled import CompiledQ, per_sample_loss
 from rl.config import LOSSES, OPTIMIZERS, QLearningConfig
 from rl.environments import DEFAULT_MAX_EPISODE_STEPS, ObservationEncoder, make_env, time_limit
 from rl.evaluation import EvaluationResult, QFunction, evaluate, greedy_action, greedy_policy, q_values
@@ -27,6 +28,7 @@ from rl.history import History
 from rl.replay import ReplayBuffer, Transition
 from rl.success import SUCCESS_RULES, SuccessRule, is_success
 from rl.training import TrainResult, make_q_network, train
+from rl.tuned import TUNED_SETTINGS, tuned_config
 from rl.update import Loss, Optimizer, UpdateStats, loss_function, td_targets, td_update
 
 __all__ = [
@@ -36,7 +38,9 @@ __all__ = [
     "OPTIMIZERS",
     "RIGHT",
     "SUCCESS_RULES",
+    "TUNED_SETTINGS",
     "ChainEnv",
+    "CompiledQ",
     "EvaluationResult",
     "History",
     "Loss",
@@ -61,12 +65,14 @@ __all__ = [
     "loss_function",
     "make_env",
     "make_q_network",
-    "q_values",
     "tabular_model",
     "td_targets",
     "td_update",
     "time_limit",
     "train",
+    "tuned_config",
+    "per_sample_loss",
+    "q_values",
     "value_iteration",
 ]
 

@@ -22,6 +22,7 @@ from rl.plot import learning_curve_svg
 from rl.report import compare_with_optimum
 from rl.success import SUCCESS_RULES
 from rl.training import train
+from rl.tuned import TUNED_SETTINGS
 
 __all__ = ["main"]
 
@@ -35,16 +36,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["eval"]:
         return _evaluate_command(_eval_parser().parse_args(args[1:]))
-    return _train_command(_train_parser().parse_args(args))
+    return _train_command(_train_parser(_env_named_in(args)).parse_args(args))
 
 
-def _train_parser() -> argparse.ArgumentParser:
+def _env_named_in(args: Sequence[str]) -> str:
+    """The ``--env`` of a training command line, read first since it picks the defaults of the others."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--env", dest="env_id", default=_DEFAULTS["env_id"])
+    env_id: str = parser.parse_known_args(args)[0].env_id
+    return env_id
+
+
+def _train_parser(env_id: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m rl",
         description=(
             "Train a Q-network (an nn.MLP of scalar Values) by semi-gradient Q-learning with a replay "
             "buffer, then compare its greedy policy with the optimum and save it. The defaults learn "
-            "FrozenLake-v1 4x4 without slipping in well under a minute."
+            "FrozenLake-v1 4x4 without slipping in well under a minute; an env listed in "
+            f"rl.TUNED_SETTINGS ({', '.join(TUNED_SETTINGS)}) starts from its tuned settings, which flags override."
         ),
         epilog="Evaluate a saved Q-network with: python -m rl eval MODEL (see python -m rl eval --help).",
     )
@@ -52,7 +62,7 @@ def _train_parser() -> argparse.ArgumentParser:
     hints = typing.get_type_hints(QLearningConfig)
     for field in dataclasses.fields(QLearningConfig):
         flag = _FLAG_NAMES.get(field.name, "--" + field.name.replace("_", "-"))
-        default = _DEFAULTS[field.name]
+        default = {**_DEFAULTS, **TUNED_SETTINGS.get(env_id, {})}[field.name]
         if field.name == "env_kwargs":
             shown, default = f"{json.dumps(default)} with the default env, {{}} with another", None
         else:
@@ -116,6 +126,10 @@ def _train_command(args: argparse.Namespace) -> int:
     final = evaluate(result.q_network, env, args.final_episodes, seed=config.seed, success=config.success)
     print(f"\n{config.env_id} {json.dumps(config.env_kwargs)}, seed {config.seed}: {config.total_steps} steps, "
           f"{result.episodes} episodes in {result.seconds:.1f} s")
+    if config.env_id in TUNED_SETTINGS:
+        print(f"(tuned settings for {config.env_id}: rl.TUNED_SETTINGS, overridden by the flags given)")
+    if config.keep_best:
+        print(f"kept the network of the best greedy evaluation, at step {result.kept_step}")
     print(f"greedy policy: {final}")
     print(compare_with_optimum(result.q_network, env, config.discount, config.success))
     print(f"learning curve: {out / 'learning_curve.svg'}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ import gymnasium
 from tqdm import tqdm
 
 import nn
+from rl.compiled import CompiledQ
 from rl.config import QLearningConfig
 from rl.environments import ObservationEncoder, make_env
 from rl.evaluation import evaluate, greedy_action, greedy_policy
@@ -34,6 +36,9 @@ class TrainResult:
     """Wall-clock time of the run (kept out of `history`, which depends on the seed only)."""
     episodes: int
     """Training episodes finished."""
+    kept_step: int
+    """The environment step of the returned network: the last one, or with ``config.keep_best`` the
+    step of the best greedy evaluation."""
 
 
 def make_q_network(config: QLearningConfig, n_inputs: int, n_actions: int, rng: random.Random | int) -> nn.MLP:
@@ -50,11 +55,13 @@ def train(
     """Train a Q-network on `env` (default: ``config.env_id``) by semi-gradient Q-learning.
 
     Each step plays ε-greedily, stores the transition in the replay buffer, and (after the
-    warm-up, every `train_frequency` steps) takes one `rl.td_update` on a sampled mini-batch.
+    warm-up, every `train_frequency` steps) takes one `rl.td_update` on a sampled mini-batch
+    (``CompiledQ.td_update``, the same update on the compiled graph, when ``config.compiled``).
     One generator seeded with ``config.seed`` drives the environment's resets and spaces, the
     network's initialisation, ε-greedy play and replay sampling: the same config gives the same
     `history`. A passed `env` instance is used in place of ``config.env_id`` (the greedy
-    evaluations play a deep copy of it). `progress` shows a tqdm progress bar.
+    evaluations play a deep copy of it). `progress` shows a tqdm progress bar. With
+    ``config.keep_best`` the returned network is the one of the best greedy evaluation.
     """
     if not isinstance(config, QLearningConfig):
         raise TypeError(f"train() needs a QLearningConfig, got {type(config).__name__}")
@@ -80,17 +87,23 @@ def train(
     target_q = q if config.target_sync_period is None else _copy_network(q)
     optimizer = _make_optimizer(config, q)
     loss = loss_function(config.loss, config.huber_delta)
+    compiled = CompiledQ(q, target_q, loss=config.loss, huber_delta=config.huber_delta) if config.compiled else None
     buffer = ReplayBuffer(config.buffer_size)
     history = History()
     knows_model = isinstance(env.observation_space, gymnasium.spaces.Discrete) and all(
         hasattr(env.unwrapped, name) for name in ("P", "initial_state_distrib")
     )
 
+    best_return, kept = -math.inf, (0, q.state_dict())
+
     def record_evaluation(step: int) -> None:
+        nonlocal best_return, kept
         result = evaluate(q, eval_env, config.eval_episodes, seed=eval_rng.getrandbits(31), success=config.success)
         history.record("eval/mean_return", step, result.mean_return)
         history.record("eval/std_return", step, result.std_return)
         history.record("eval/success_rate", step, result.success_rate)
+        if config.keep_best and result.mean_return > best_return:
+            best_return, kept = result.mean_return, (step, q.state_dict())
         if knows_model:
             exact = evaluate_policy(eval_env, greedy_policy(q, eval_env), success=config.success)
             history.record("eval/exact_return", step, exact.value)
@@ -106,7 +119,10 @@ def train(
         if config.anneal_lr:
             optimizer.lr = config.learning_rate * (1.0 - (step - 1) / config.total_steps)
         explore = rng.random() < epsilon
-        action = rng.randrange(n_actions) if explore else greedy_action(q, x)
+        if explore:
+            action = rng.randrange(n_actions)
+        else:
+            action = compiled.greedy_action(x) if compiled else greedy_action(q, x)
         observation, reward, terminated, truncated, _ = env.step(first_action + action)
         next_x = encode(observation)
         # only a terminated step stops the bootstrap: a truncated one stores terminated=False
@@ -127,7 +143,10 @@ def train(
 
         if step > config.learning_starts and step % config.train_frequency == 0:
             batch = buffer.sample(config.batch_size, rng)
-            stats = td_update(q, target_q, optimizer, batch, discount=config.discount, loss=loss)
+            if compiled:
+                stats = compiled.td_update(optimizer, batch, discount=config.discount)
+            else:
+                stats = td_update(q, target_q, optimizer, batch, discount=config.discount, loss=loss)
             history.record("losses/td_loss", step, stats.loss)
             history.record("losses/q_values", step, stats.mean_q)
         if config.target_sync_period is not None and step % config.target_sync_period == 0:
@@ -140,7 +159,11 @@ def train(
     bar.close()
     if config.eval_period is None or step % config.eval_period != 0:
         record_evaluation(step)
-    return TrainResult(q, history, config, time.perf_counter() - started, episodes)
+    kept_step = step
+    if config.keep_best:
+        kept_step, state = kept
+        q.load_state_dict(state)
+    return TrainResult(q, history, config, time.perf_counter() - started, episodes, kept_step)
 
 
 def _copy_network(q: nn.MLP) -> nn.MLP:

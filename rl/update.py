@@ -75,6 +75,7 @@ def td_update(
     The loss of the predictions Q̂(x_m, u_m) against the constant `td_targets`, then
     ``opt.zero_grad(); loss.backward(); opt.step()`` as in the lecture, so the gradient is the
     semi-gradient Σ_m ∂loss/∂Q̂_m · ∇Q̂(x_m, u_m). `target_q` is a target network or `q` itself.
+    `rl.CompiledQ.td_update` is the same step on the compiled graph (``QLearningConfig.compiled``).
     """
     targets = td_targets(target_q, batch, discount)
     # each distinct state is forwarded once and its outputs shared: the same gradient, less work
