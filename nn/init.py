@@ -7,6 +7,7 @@ half-width a. Biases start at 0.
 from __future__ import annotations
 
 import math
+import numbers
 import random
 from collections.abc import Callable
 
@@ -49,13 +50,15 @@ def weight_bound(init: str, fan_in: int, fan_out: int, gain: float) -> float:
 def as_rng(rng: random.Random | int | None) -> random.Random:
     """The random generator `rng` stands for.
 
-    A `random.Random` is used as it is, an int seeds a new one, and None seeds a new one from
-    Python's global `random` state (so ``random.seed(n)`` makes it repeatable).
+    A `random.Random` is used as it is, an int seed (a Python int or a numpy integer such as
+    ``np.int64(7)``; not a bool) seeds a new one, and None seeds a new one from Python's global
+    `random` state (so ``random.seed(n)`` makes it repeatable).
     """
     if isinstance(rng, random.Random):
         return rng
     if rng is None:
         return random.Random(random.getrandbits(64))
-    if isinstance(rng, int) and not isinstance(rng, bool):
-        return random.Random(rng)
-    raise TypeError(f"rng must be a random.Random, an int seed or None, got {type(rng).__name__} {rng!r:.60}")
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        return random.Random(int(rng))  # int(): numpy's integers are not Python ints
+    raise TypeError(f"rng must be a random.Random, an int seed (a Python or numpy integer) or None, "
+                    f"got {type(rng).__name__} {rng!r:.60}")

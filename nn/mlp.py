@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numbers
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import cast
 
 import autodiff
 from autodiff import CompiledFunction, Value, dot
@@ -44,7 +46,7 @@ class Neuron(Module):
                              self._activation.gain)
         self.w = [Value(generator.uniform(-bound, bound)) for _ in range(self.nin)]
         self.b = Value(0.0)
-        self._name_parameters()
+        self.name_parameters()
 
     @property
     def activation(self) -> str:
@@ -52,8 +54,12 @@ class Neuron(Module):
         return self._activation.name
 
     def forward(self, x: Inputs) -> Value:
-        """σ(wᵀx + b) as a `Value`; `x` must hold `nin` numbers or Values."""
+        """σ(wᵀx + b) as a `Value`; `x` must hold `nin` numbers or Values (one sample, not a batch)."""
         _check_inputs(self, x, self.nin)
+        return self._output(x)
+
+    def _output(self, x: Inputs) -> Value:
+        # forward without the input check, for a layer that has checked x once for all its neurons
         pre_activation = dot(self.w, x) + self.b
         apply = self._activation.apply
         return pre_activation if apply is None else apply(pre_activation)
@@ -91,7 +97,7 @@ class Layer(Module):
             Neuron(self.nin, activation=activation, init=init, rng=generator, fan_out=self.nout)
             for _ in range(self.nout)
         ]
-        self._name_parameters()
+        self.name_parameters()
 
     @property
     def activation(self) -> str:
@@ -99,9 +105,13 @@ class Layer(Module):
         return self._activation.name
 
     def forward(self, x: Inputs) -> list[Value]:
-        """Each neuron's output, as a list of `nout` Values (also when `nout` is 1)."""
+        """Each neuron's output, as a list of `nout` Values (also when `nout` is 1), for one sample `x`."""
         _check_inputs(self, x, self.nin)
-        return [neuron.forward(x) for neuron in self.neurons]
+        return self._outputs(x)
+
+    def _outputs(self, x: Inputs) -> list[Value]:
+        # forward without the input check: inside an MLP, x is the previous layer's Values
+        return [neuron._output(x) for neuron in self.neurons]
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """``neurons.{j}.w.{k}`` and ``neurons.{j}.b``, neuron by neuron."""
@@ -142,7 +152,7 @@ class MLP(Module):
             Layer(sizes[i], sizes[i + 1], activation="linear" if i == last else activation, init=init, rng=generator)
             for i in range(len(self.nouts))
         ]
-        self._name_parameters()
+        self.name_parameters()
 
     @property
     def activation(self) -> str:
@@ -165,10 +175,13 @@ class MLP(Module):
         return autodiff.compile(lambda *row: loss(self(row[:nin]), *row[nin:]), params=self.parameters())
 
     def forward(self, x: Inputs) -> list[Value]:
-        """The output layer's Values, as a list of ``nouts[-1]`` (also when it is 1)."""
+        """The output layer's Values, as a list of ``nouts[-1]`` (also when it is 1), for one sample `x`.
+
+        For a batch (an array of shape ``(batch, nin)``), use `compile`.
+        """
         _check_inputs(self, x, self.nin)
         for layer in self.layers:
-            x = outputs = layer.forward(x)
+            x = outputs = layer._outputs(x)
         return outputs
 
     def named_parameters(self) -> list[tuple[str, Value]]:
@@ -189,12 +202,30 @@ def _positive_int(n: object, what: str) -> int:
 
 
 def _check_inputs(module: Module, x: object, nin: int) -> None:
+    # checked at the module's entry, so a batch or a string fails here with a message about the
+    # module, not deep inside autodiff.dot
+    one_sample = f"{module!r} takes one sample, a sequence of {nin} numbers or Values"
+    batches = "for a batch, call it on each row or use MLP.compile(), which runs arrays of shape (batch, nin)"
     try:
         n = len(x)  # type: ignore[arg-type]
     except TypeError:
         raise TypeError(f"{module!r} takes a sequence of {nin} numbers or Values, got {type(x).__name__}") from None
+    if getattr(x, "ndim", 1) != 1:
+        raise ValueError(f"{one_sample}, got an array of shape {getattr(x, 'shape', '?')}; {batches}")
+    items = cast("Iterable[object]", x)  # len() worked: a sequence, or at least a sized iterable
+    if not set(map(type, items)) <= _PLAIN_INPUTS:
+        for i, xi in enumerate(items):
+            if isinstance(xi, Value) or (isinstance(xi, numbers.Real) and not isinstance(xi, bool)):
+                continue
+            if hasattr(xi, "__len__") and not isinstance(xi, str):
+                raise ValueError(f"{one_sample}, got {n} rows (x[{i}] is {type(xi).__name__} {xi!r:.40}); {batches}")
+            raise TypeError(f"{module!r} takes a sequence of {nin} numbers or Values, "
+                            f"but x[{i}] is {type(xi).__name__} {xi!r:.40}")
     if n != nin:
         raise ValueError(f"{module!r} takes {nin} inputs, got {n}")
+
+
+_PLAIN_INPUTS = {float, int, Value}
 
 
 def _options(activation: Activation, init: str | None) -> str:

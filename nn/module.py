@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -17,6 +18,21 @@ class Module:
     A subclass defines `forward` and `named_parameters`; calling the module calls `forward`.
     There is no attribute magic: a subclass lists its own parameters (and its children's, with
     a prefix) in `named_parameters`, and a misspelt attribute raises `AttributeError` as usual.
+    A module that builds children calls `name_parameters` at the end of its ``__init__``, so each
+    parameter's `Value.name` is its full name (which `autodiff.draw` labels and clusters by)::
+
+        class Net(nn.Module):
+            def __init__(self):
+                self.body = nn.MLP(2, [16, 16])
+                self.head = nn.Layer(16, 1, activation="linear")
+                self.name_parameters()  # the Values become "body.layers.0.neurons.0.w.0", ...
+
+            def forward(self, x):
+                return self.head(self.body(x))
+
+            def named_parameters(self):
+                return [*((f"body.{name}", p) for name, p in self.body.named_parameters()),
+                        *((f"head.{name}", p) for name, p in self.head.named_parameters())]
     """
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -48,8 +64,11 @@ class Module:
         """Set every parameter's value from `state`, strictly: the names must match exactly.
 
         Raises `KeyError` naming the parameters `state` lacks, `ValueError` naming the keys it has
-        that this module does not, and `TypeError` for a value that is not a real number. Nothing
-        is changed unless every check passes. Gradients are left as they are.
+        that this module does not, `TypeError` naming an entry that is not a real number, and
+        `ValueError` naming one that is not finite (NaN or ±inf, almost certainly a diverged run
+        or a bug) or an integer too large for a float. Every value is converted to a float and
+        checked before any is assigned, so nothing is changed unless every check passes.
+        Gradients are left as they are.
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict() takes a mapping of names to numbers, got {type(state).__name__}")
@@ -63,16 +82,23 @@ class Module:
             raise KeyError(f"state dict is missing parameters {_listed(missing)}{also} ({found})")
         if unexpected:
             raise ValueError(f"state dict has unexpected keys {_listed(unexpected)} ({found})")
+        values = []
         for name, _ in named:
-            value = state[name]
-            if not isinstance(value, numbers.Real) or isinstance(value, bool):
-                raise TypeError(f"state dict entry {name!r} must be a real number, got {type(value).__name__}")
-        for name, parameter in named:
-            parameter.data = float(state[name])
+            try:
+                values.append(_finite_float(state[name]))
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"state dict entry {name!r} {error}") from None
+        for (_, parameter), value in zip(named, values, strict=True):
+            parameter.data = value
 
-    def _name_parameters(self) -> None:
-        # each parameter Value carries its full name, so graph pictures can label and cluster it;
-        # a parent module calls this again after building its children, to add its prefixes
+    def name_parameters(self) -> None:
+        """Set each parameter Value's `name` to its name in `named_parameters`.
+
+        `Neuron`, `Layer` and `MLP` call it when built. A module holding other modules calls it
+        at the end of its ``__init__``: its children named their Values without its prefixes
+        (``layers.0.neurons.0.w.0`` instead of ``body.layers.0.neurons.0.w.0``). Graph pictures
+        (`autodiff.draw`) label and cluster values by these names.
+        """
         for name, parameter in self.named_parameters():
             parameter.name = name
 
@@ -83,6 +109,30 @@ def numbered_parameters(prefix: str, children: Sequence[Module]) -> list[tuple[s
     What a container's `named_parameters` returns, e.g. ``numbered_parameters("layers", self.layers)``.
     """
     return [(f"{prefix}.{i}.{name}", p) for i, child in enumerate(children) for name, p in child.named_parameters()]
+
+
+def _finite_float(value: object) -> float:
+    # what load_state_dict and nn.load accept for a parameter; the messages follow its name
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"is {_short(value)}, not a number")
+    try:
+        number = float(value)
+    except OverflowError:
+        # log10, not str: str() refuses ints of over 4300 digits
+        size = f"an integer near 1e{int(math.log10(abs(value)))}" if isinstance(value, int) else "a number"
+        raise ValueError(f"is {size}, too large for a float (the largest is about 1.8e308)") from None
+    if not math.isfinite(number):
+        raise ValueError(f"is {number!r}, not a finite number")
+    return number
+
+
+def _short(value: object, width: int = 60) -> str:
+    # a value read from a file may be huge: never put all of it in a message
+    return _clipped(repr(value), width)
+
+
+def _clipped(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _listed(names: list[str], shown: int = 5) -> str:

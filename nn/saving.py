@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import math
-import numbers
 import os
 from typing import Any
 
 from nn.mlp import MLP, Layer, Neuron
-from nn.module import Module
+from nn.module import Module, _clipped, _finite_float, _short
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "load", "save"]
 
@@ -61,18 +60,28 @@ def save(module: Module, path: str | os.PathLike[str]) -> None:
 def load(path: str | os.PathLike[str]) -> Module:
     """The module saved at `path` by `save`, with every parameter restored exactly.
 
-    Raises `ValueError`, naming the problem, for a file that is not JSON (e.g. truncated), not
-    in this format, of a newer version, or whose parameters do not match its architecture.
+    Raises `ValueError` (never another exception), naming the file and the problem, for a file
+    that is not UTF-8 JSON (e.g. truncated, or nested too deeply to parse), not in this format, of
+    a newer version, with a config of the wrong types, with a parameter that is not a finite
+    float (e.g. ``1e400``, which JSON reads as infinity), or whose parameters do not match its
+    architecture. A file that cannot be opened raises `OSError` as `open` does.
     """
-    with open(path, encoding="utf-8") as file:
-        text = file.read()
+    with open(path, "rb") as file:
+        data = file.read()
     where = f"{os.fspath(path)!r} is not a saved network"
     try:
-        document = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{where}: it is not UTF-8 text ({error})") from None
+    try:
+        document = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant,
+                              parse_int=_json_int)
     except json.JSONDecodeError as error:
         raise ValueError(f"{where}: invalid JSON ({error}); is the file truncated?") from None
     except ValueError as error:
         raise ValueError(f"{where}: {error}") from None
+    except RecursionError:
+        raise ValueError(f"{where}: its JSON is nested too deeply to read") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f"{where}: it has no \"format\": {FORMAT!r} field")
     version = document.get("version")
@@ -91,14 +100,18 @@ def load(path: str | os.PathLike[str]) -> Module:
     if expected is not None and expected > _BUILD_BEFORE_CHECKING and expected != len(parameters):
         # a small file must not make us build a huge network for nothing; below this size,
         # building it first lets the error name the missing and unexpected parameters
-        raise ValueError(f"{where}: its {kind} config {config!r} has {expected} parameters, the file {len(parameters)}")
+        raise ValueError(f"{where}: its {kind} config {_short(config, 120)} has {expected} parameters, "
+                         f"the file {len(parameters)}")
     try:
         module = module_class(**config, rng=0)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"{where}: invalid {kind} config {config!r}: {error}") from None
+        raise ValueError(f"{where}: invalid {kind} config {_short(config, 120)}: {_clipped(str(error), 200)}") from None
     for name, value in parameters.items():
-        if not isinstance(value, numbers.Real) or isinstance(value, bool):
-            raise ValueError(f"{where}: parameter {name!r} is {value!r}, not a number")
+        try:
+            _finite_float(value)
+        except (TypeError, ValueError) as error:
+            beyond = " (a number beyond ±1.8e308 in the file?)" if isinstance(value, float) else ""
+            raise ValueError(f"{where}: parameter {name!r} {error}{beyond}") from None
     try:
         module.load_state_dict(parameters)
     except (KeyError, ValueError) as error:
@@ -145,6 +158,13 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         repeated = sorted({key for key, _ in pairs if [k for k, _ in pairs].count(key) > 1})
         raise ValueError(f"the key {repeated[0]!r} appears more than once")
     return document
+
+
+def _json_int(digits: str) -> int:
+    try:
+        return int(digits)
+    except ValueError:  # over 4300 digits: Python's own message advises raising its limit, which is not the fix here
+        raise ValueError(f"it holds an integer of {len(digits)} digits, too large for a parameter or a size") from None
 
 
 def _no_constant(name: str) -> float:

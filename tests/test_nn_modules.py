@@ -295,3 +295,93 @@ def test_a_compiled_loss_accumulates_the_batch_gradients_into_grad():
     expected.backward()
     assert total == pytest.approx(expected.data, rel=1e-12)
     np.testing.assert_allclose(fused, [p.grad for p in model.parameters()], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (10**400, "'layers.1.neurons.0.b' is an integer near 1e400, too large for a float"),
+        (math.inf, "'layers.1.neurons.0.b' is inf, not a finite number"),
+        (-math.inf, "'layers.1.neurons.0.b' is -inf, not a finite number"),
+        (math.nan, "'layers.1.neurons.0.b' is nan, not a finite number"),
+        (np.float64("nan"), "'layers.1.neurons.0.b' is nan"),
+    ],
+    ids=["huge int", "inf", "-inf", "nan", "numpy nan"],
+)
+def test_load_state_dict_converts_and_checks_every_value_before_changing_any(bad, message):
+    model = nn.MLP(2, [2, 1], rng=0)
+    before = model.state_dict()
+    state = {name: 1.0 for name in before} | {"layers.1.neurons.0.b": bad}
+    assert list(state)[-1] == "layers.1.neurons.0.b"  # the bad value comes last
+    with pytest.raises(ValueError, match=message):
+        model.load_state_dict(state)
+    assert model.state_dict() == before
+
+
+def test_load_state_dict_stores_plain_floats():
+    model = nn.Neuron(2, rng=0)
+    model.load_state_dict({"w.0": np.float32(0.5), "w.1": 3, "b": np.int64(-2)})
+    assert [(type(v), v) for v in model.state_dict().values()] == [(float, 0.5), (float, 3.0), (float, -2.0)]
+
+
+def test_numpy_integer_seeds_are_accepted_like_ints():
+    assert nn.MLP(2, [3, 1], rng=np.int64(7)).state_dict() == nn.MLP(2, [3, 1], rng=7).state_dict()
+    assert nn.Layer(2, 3, rng=np.uint8(7)).state_dict() == nn.Layer(2, 3, rng=7).state_dict()
+    assert nn.Neuron(2, rng=np.int32(7)).state_dict() == nn.Neuron(2, rng=7).state_dict()
+
+
+@pytest.mark.parametrize("rng", ["seed", 1.5, True, np.bool_(True), np.float64(1.0), np.random.default_rng(0)])
+def test_other_generators_are_a_type_error_naming_what_is_accepted(rng):
+    with pytest.raises(TypeError, match=r"rng must be a random\.Random, an int seed .*or None, got"):
+        nn.MLP(2, [3], rng=rng)
+
+
+BATCHES = [np.zeros((2, 2)), np.zeros((5, 2)), [[0.1, 0.2], [0.3, 0.4]], [(0.1, 0.2)] * 5, [np.zeros(2), np.zeros(2)]]
+
+
+@pytest.mark.parametrize("module", [nn.Neuron(2, rng=0), nn.Layer(2, 3, rng=0), nn.MLP(2, [3, 1], rng=0)], ids=repr)
+@pytest.mark.parametrize("batch", BATCHES, ids=["array 2x2", "array 5x2", "lists", "tuples", "rows of arrays"])
+def test_a_batch_is_refused_at_the_entry_with_a_pointer_to_compile(module, batch):
+    with pytest.raises(ValueError, match=r"takes one sample, a sequence of 2 numbers or Values, got .*MLP\.compile"):
+        module(batch)
+
+
+@pytest.mark.parametrize("x", [["a", "b"], [1.0, None], [True, 1.0], "ab"])
+def test_inputs_that_are_not_numbers_name_the_first_bad_one(x):
+    model = nn.MLP(2, [3, 1], rng=0)
+    with pytest.raises(TypeError, match=r"takes a sequence of 2 numbers or Values, but x\[[01]\] is"):
+        model(x)
+
+
+def test_one_sample_as_a_numpy_row_or_a_list_of_numpy_numbers_still_works():
+    model = nn.MLP(2, [3, 1], rng=0)
+    expected = model([0.5, -1.0])[0].data
+    assert model(np.array([0.5, -1.0]))[0].data == expected
+    assert model([np.float32(0.5), np.int64(-1)])[0].data == expected
+    assert model(np.array([[0.5, -1.0]])[0])[0].data == expected
+
+
+class Net(nn.Module):
+    """A user's own composite module, PyTorch-style: an MLP body and a Layer head."""
+
+    def __init__(self):
+        self.body = nn.MLP(2, [3], activation="tanh", rng=0)
+        self.head = nn.Layer(3, 1, activation="linear", rng=1)
+        self.name_parameters()
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+    def named_parameters(self):
+        return [*((f"body.{name}", p) for name, p in self.body.named_parameters()),
+                *((f"head.{name}", p) for name, p in self.head.named_parameters())]
+
+
+def test_a_users_composite_module_names_its_values_with_one_public_call():
+    net = Net()
+    named = net.named_parameters()
+    assert named[0][0] == "body.layers.0.neurons.0.w.0" and named[-1][0] == "head.neurons.0.b"
+    assert [p.name for _, p in named] == [name for name, _ in named]
+    # the picture of the graph groups the values by those names
+    source = autodiff.draw(net([0.5, -1.0])[0]).source
+    assert 'label="body.layers.0"' in source and 'label="head.neurons.0"' in source

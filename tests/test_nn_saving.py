@@ -167,3 +167,57 @@ def test_a_huge_config_with_few_parameters_is_rejected_before_building(tmp_path)
     path.write_text(json.dumps(document))
     with pytest.raises(ValueError, match="18009001 parameters, the file 0"):
         nn.load(path)
+
+
+BIAS = '"layers.0.neurons.0.b": 0.0'
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (("[" * 100_000 + "]" * 100_000).encode(), "nested too deeply"),
+        (b'{"format": "\xff\xfe"}', "not UTF-8 text"),
+        (BIAS.replace("0.0", "1" + "0" * 400), "'layers.0.neurons.0.b' is an integer near 1e400, too large for a"),
+        (BIAS.replace("0.0", "1" + "0" * 5000), "an integer of 5001 digits, too large for a parameter"),
+        (BIAS.replace("0.0", "1e400"), "'layers.0.neurons.0.b' is inf, not a finite number"),
+        (BIAS.replace("0.0", "-1e999"), "'layers.0.neurons.0.b' is -inf, not a finite number"),
+        (BIAS.replace("0.0", "[" * 900 + "]" * 900), r"'layers.0.neurons.0.b' is \[\[\[.*…, not a number"),
+    ],
+    ids=["deeply nested", "not UTF-8", "huge int", "huger int", "1e400", "-1e999", "nested value"],
+)
+def test_hostile_bytes_and_numbers_are_a_value_error_naming_the_file(tmp_path, content, message):
+    path, document = saved(tmp_path)
+    text = json.dumps(document)
+    assert BIAS in text
+    path.write_bytes(text.replace(BIAS, content).encode() if isinstance(content, str) else content)
+    with pytest.raises(ValueError, match=message) as error:
+        nn.load(path)
+    assert type(error.value) is ValueError  # not a RecursionError, OverflowError or UnicodeDecodeError
+    assert str(error.value).startswith(f"{str(path)!r} is not a saved network: ")
+    assert len(str(error.value)) < 300  # a huge value is not printed whole
+
+
+BAD_FIELD_VALUES = [None, True, 1.5, "2", [], {}, [1], [[2]], -1, 0, 1e400, {"a": 1}, "[" * 900 + "]" * 900]
+
+
+@pytest.mark.parametrize(
+    ("module", "field"),
+    [(kind, field) for kind, (_, fields) in nn.saving._CONFIG_FIELDS.items() for field in fields],
+)
+def test_every_config_field_of_the_wrong_type_is_a_value_error(tmp_path, module, field):
+    path = tmp_path / "m.json"
+    examples = {"MLP": nn.MLP(2, [2, 1], rng=0), "Layer": nn.Layer(2, 2, rng=0), "Neuron": nn.Neuron(2, rng=0)}
+    nn.save(examples[module], path)
+    original = path.read_text()
+    for bad in BAD_FIELD_VALUES:
+        if field == "init" and bad is None:
+            continue
+        document = json.loads(original)
+        document["config"][field] = bad
+        text = json.dumps(document)
+        if isinstance(bad, str) and bad.startswith("["):
+            text = text.replace(json.dumps(bad), bad)
+        path.write_text(text)
+        with pytest.raises(ValueError, match="is not a saved network") as error:
+            nn.load(path)
+        assert len(str(error.value)) < 600
