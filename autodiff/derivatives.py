@@ -1,9 +1,9 @@
 """Derivatives as values: `grad` to any order, Hessians, Hessian-vector products and forward mode.
 
-All of them run the op table's derivative rules through `autodiff.graph.input_partials`: on
+All of them run the op table's derivative rules: through `autodiff.graph.input_partials` on
 floats for numbers, and on the `Value` backend for `grad(..., create_graph=True)`, whose
-results are Values with a graph of their own that can be differentiated again. None of them
-reads or writes any `.grad`.
+results are Values with a graph of their own that can be differentiated again; `jvp` calls the
+float rules inline in its forward sweep. None of them reads or writes any `.grad`.
 """
 
 from __future__ import annotations
@@ -30,77 +30,151 @@ def grad(output: Value, inputs: Iterable[Value], *, create_graph: bool = False) 
     Returns one `Value` per input, in order: d(output)/d(input), a fresh leaf holding a number
     unless `create_graph` is set. With `create_graph=True` each gradient is a `Value` with a
     graph of its own, built from the same op table, so `grad` or `backward()` can differentiate
-    it again, to any order; it is built even inside `no_grad`. An input may be an interior node
-    (the derivative then holds that node's own inputs fixed); an input `output` does not depend
-    on gets ``Value(0.0)``. Like `backward()`, subgradients at kinks follow the op table
-    (``relu'(0) = 0``) and the derivative of ``relu``, ``abs``, ``max``... is piecewise
-    constant, so their second derivatives are 0.
+    it again, to any order; it is built even inside `no_grad`. Either way each gradient is a
+    node of its own, neither a node of `output`'s graph (d(a·b)/da is not `b` itself) nor
+    another input's gradient, so changing its ``.data`` changes nothing else. An input may be an
+    interior node (the derivative then holds that node's own inputs fixed); an input `output`
+    does not depend on gets ``Value(0.0)``. Like `backward()`, subgradients at kinks follow the
+    op table (``relu'(0) = 0``) and the derivative of ``relu``, ``abs``, ``max``... is
+    piecewise constant, so their second derivatives are 0.
     """
     if not isinstance(output, Value):
         raise TypeError(f"grad() differentiates a Value, got output of type {type(output).__name__}")
     wanted = _checked_inputs(inputs)
-    if create_graph:
-        with recording(True):
-            totals = _reverse(output, wanted, symbolic=True)
-    else:
-        totals = _reverse(output, wanted, symbolic=False)
-    return [_as_value(totals.get(x, 0.0)) for x in wanted]
+    if not create_graph:
+        totals, _ = _reverse(output, wanted, symbolic=False)
+        return [Value(totals.get(x, 0.0)) for x in wanted]
+    with recording(True):
+        totals, order = _reverse(output, wanted, symbolic=True)
+        taken = set(order)
+        gradients = []
+        for x in wanted:
+            total = totals.get(x, 0.0)
+            if not isinstance(total, Value):
+                total = Value(total)
+            elif total in taken:
+                # d(a·b)/da is b itself: times the seed 1.0 makes a node of its own, still differentiable
+                total = total * 1.0
+            taken.add(total)
+            gradients.append(total)
+    return gradients
 
 
 def hessian(f: Function, inputs: Iterable[Number | Value]) -> list[list[float]]:
     """The matrix of second derivatives of ``f(*inputs)``: ``H[i][j] = d²f / dx_i dx_j``.
 
-    `f` takes one `Value` per input and returns a `Value`; `inputs` is the point (numbers, or
-    Values standing for their data). One reverse pass builds the gradient's graph, then one
-    reverse pass per input differentiates it: n + 1 passes in all. H is symmetric up to
+    `f` takes one `Value` per input and returns a `Value`; `inputs` is the point: numbers, or
+    Values, which are differentiated with respect to themselves, so f may also reach them
+    through a closure (a model's parameters). One reverse pass builds the gradient's graph, then
+    one reverse pass per input differentiates it: n + 1 passes in all. H is symmetric up to
     rounding (each half is computed along its own path).
     """
-    leaves, output = _evaluate(f, inputs, "hessian()")
-    gradient = grad(output, leaves, create_graph=True)
-    return [[d.data for d in grad(component, leaves)] for component in gradient]
+    variables, output = _evaluate(f, inputs, "hessian()")
+    gradient = grad(output, variables, create_graph=True)
+    return [[d.data for d in grad(component, variables)] for component in gradient]
 
 
 def hvp(f: Function, inputs: Iterable[Number | Value], v: Iterable[Number]) -> list[float]:
     """The Hessian of ``f(*inputs)`` times the vector `v`, without forming the Hessian.
 
     Differentiates ⟨∇f, v⟩ once more: two reverse passes, whatever the number of inputs, so it
-    suits Newton-type steps and curvature along a direction (``v · hvp(f, x, v)``).
+    suits Newton-type steps and curvature along a direction (``v · hvp(f, x, v)``). `inputs` are
+    as for `hessian`: pass a model's parameters themselves to get its loss's curvature.
     """
-    leaves, output = _evaluate(f, inputs, "hvp()")
-    direction = _vector(v, len(leaves), "v", "hvp()")
-    gradient = grad(output, leaves, create_graph=True)
+    variables, output = _evaluate(f, inputs, "hvp()")
+    direction = _vector(v, len(variables), "v", "hvp()")
+    gradient = grad(output, variables, create_graph=True)
     with recording(True):
         along = dot(gradient, direction)
-    return [d.data for d in grad(along, leaves)]
+    return [d.data for d in grad(along, variables)]
 
 
 def jvp(f: Function, inputs: Iterable[Number | Value], tangents: Iterable[Number]) -> tuple[float, float]:
     """Forward mode: ``f(*inputs)`` and its derivative along `tangents`, ``Σ_i df/dx_i · t_i``.
 
-    One pass over f's graph in topological order carries each node's tangent, the sum of its
-    op's partial derivatives times its inputs' tangents. A directional derivative thus costs
-    one forward pass, however many inputs f has (reverse mode costs one pass per output).
+    `f` runs once, recording its graph, then one sweep over the graph, inputs before the nodes
+    that use them, carries each node's tangent: the sum of its op's partial derivatives times
+    its inputs' tangents. That costs about as much as ``f`` and one ``backward()``, in time and
+    in memory (the recorded graph), whatever the number of inputs: never n passes, but no
+    cheaper than the whole gradient by reverse mode for a scalar f. `inputs` are as for `hessian`.
     """
-    leaves, output = _evaluate(f, inputs, "jvp()")
-    direction = _vector(tangents, len(leaves), "tangents", "jvp()")
-    tangent: dict[Value, float] = dict(zip(leaves, direction, strict=True))
-    for node in topological_order(output):
-        if node.op is None or not any(x in tangent for x in node.parents):
-            continue
-        try:
-            partials = input_partials(node, FLOAT)
-        except ArithmeticError as error:
-            raise derivative_error("jvp()", node, error) from error
-        total = 0.0
-        for x, partial in partials:
-            if x in tangent:
-                total += partial * tangent[x]
-        tangent[node] = total
-    return output.data, tangent.get(output, 0.0)
+    variables, output = _evaluate(f, inputs, "jvp()")
+    direction = _vector(tangents, len(variables), "tangents", "jvp()")
+    return output.data, _tangent_of(output, dict(zip(variables, direction, strict=True)))
 
 
-def _reverse(output: Value, wanted: Sequence[Value], *, symbolic: bool) -> dict[Value, Any]:
-    """d(output)/d(node) for every node on a path from `wanted` to `output`.
+def _tangent_of(output: Value, seeds: dict[Value, float]) -> float:
+    """Σ over the seeded nodes of seed · d(output)/d(node) (the derivative `grad` gives), in forward mode.
+
+    The depth-first search of `autodiff.graph.topological_order`, computing each node's tangent
+    when the node is emitted, after its inputs': Σ_i ∂node/∂x_i · tangent(x_i). The dict of
+    tangents is also the set of nodes done. A node that depends on no seeded node gets None, and
+    its derivative is never evaluated; a seeded interior node adds its seed to that sum.
+    """
+    interior_seeds = {node: t for node, t in seeds.items() if node.op is not None}
+    tangent: dict[Value, float | None] = {}
+    nodes: list[Value] = [output]
+    emit_flags: list[bool] = [False]
+    push, pop, push_flag, pop_flag = nodes.append, nodes.pop, emit_flags.append, emit_flags.pop
+    t: float | None
+    node = output
+    try:
+        while nodes:
+            node = pop()
+            op: Any = node.op
+            if pop_flag():
+                # the chain rule forward, inlined by arity as in backpropagate
+                arity = op.arity
+                if arity == 1:
+                    x = node._x
+                    tx = tangent[x]
+                    t = None if tx is None else op.derivative(FLOAT, x.data, node.data, node.arg) * tx
+                elif arity == 2:
+                    x, y = node._x, node._y
+                    tx, ty = tangent[x], tangent[y]
+                    if tx is None and ty is None:
+                        t = None
+                    else:
+                        dx, dy = op.derivative(FLOAT, x.data, y.data, node.data, node.arg)
+                        t = dx * tx if ty is None else dy * ty if tx is None else dx * tx + dy * ty
+                else:
+                    inputs = node._xs
+                    parent_tangents = [tangent[x] for x in inputs]
+                    t = None
+                    if any(pt is not None for pt in parent_tangents):
+                        partials = op.derivative(FLOAT, [x.data for x in inputs], node.data, node.arg)
+                        t = 0.0
+                        for partial, pt in zip(partials, parent_tangents, strict=True):
+                            if pt is not None:
+                                t += partial * pt
+                if interior_seeds and node in interior_seeds:
+                    t = (t or 0.0) + interior_seeds[node]
+                tangent[node] = t
+                continue
+            if node in tangent:
+                continue
+            if op is None:
+                tangent[node] = seeds.get(node)
+                continue
+            push(node)
+            push_flag(True)
+            arity = op.arity
+            if arity == 1:
+                if node._x not in tangent:
+                    push(node._x)
+                    push_flag(False)
+            else:
+                for x in (node._x, node._y) if arity == 2 else node._xs:
+                    if x not in tangent:
+                        push(x)
+                        push_flag(False)
+    except ArithmeticError as error:
+        raise derivative_error("jvp()", node, error) from error
+    return tangent[output] or 0.0
+
+
+def _reverse(output: Value, wanted: Sequence[Value], *, symbolic: bool) -> tuple[dict[Value, Any], list[Value]]:
+    """d(output)/d(node) for every node on a path from `wanted` to `output`, and `output`'s graph.
 
     The chain rule of `autodiff.graph.backpropagate`, kept in a dict instead of `.grad`: floats
     accumulated in the same order (so the numbers equal `backward()`'s), or, if `symbolic`,
@@ -123,7 +197,7 @@ def _reverse(output: Value, wanted: Sequence[Value], *, symbolic: bool) -> dict[
         for x, partial in partials:
             if x in relevant:
                 terms.setdefault(x, []).append(times(partial, upstream))
-    return totals
+    return totals, order
 
 
 def _depending_on(order: list[Value], wanted: Sequence[Value]) -> set[Value]:
@@ -160,10 +234,6 @@ def _add_up_values(terms: list[Any]) -> Any:
     return value_sum(terms)
 
 
-def _as_value(total: Any) -> Value:
-    return total if isinstance(total, Value) else Value(total)
-
-
 def _checked_inputs(inputs: Iterable[Value]) -> list[Value]:
     if isinstance(inputs, Value):
         raise TypeError("grad() inputs must be a sequence of Values: write grad(output, [x]), not grad(output, x)")
@@ -177,7 +247,12 @@ def _checked_inputs(inputs: Iterable[Value]) -> list[Value]:
 
 
 def _evaluate(f: Function, inputs: Iterable[Number | Value], where: str) -> tuple[list[Value], Value]:
-    """Fresh leaves at the point `inputs`, and ``f(*leaves)`` with its graph recorded."""
+    """The variables at the point `inputs` and ``f(*variables)`` with its graph recorded.
+
+    A Value input is its own variable, as in `gradcheck`: f may also reach it through a closure
+    (a model's parameters), and the derivatives are taken with respect to it. A number becomes a
+    fresh leaf.
+    """
     if not callable(f):
         raise TypeError(f"{where} needs a function f to differentiate, got {type(f).__name__} {f!r:.60}")
     if isinstance(inputs, Value | numbers.Number) or not isinstance(inputs, Iterable):
@@ -185,24 +260,30 @@ def _evaluate(f: Function, inputs: Iterable[Number | Value], where: str) -> tupl
             f"{where} inputs must be a sequence with one number per argument of f, got "
             f"{type(inputs).__name__} {inputs!r:.60}; write [x] for a function of one variable"
         )
-    leaves = []
+    variables: list[Value] = []
+    position: dict[Value, int] = {}
     for index, x in enumerate(inputs):
         if isinstance(x, Value):
-            leaves.append(Value(x.data, name=x.name))
+            if x in position:
+                raise ValueError(
+                    f"{where} got the same Value at index {position[x]} and {index}: pass each variable once"
+                )
+            position[x] = index
+            variables.append(x)
         elif isinstance(x, numbers.Real) and not isinstance(x, bool):
-            leaves.append(Value(x))
+            variables.append(Value(x))
         else:
             raise TypeError(
                 f"{where} inputs must be numbers or Values, got {type(x).__name__} {x!r:.60} at index {index}"
             )
     with recording(True):
-        output = f(*leaves)
+        output = f(*variables)
     if not isinstance(output, Value):
         raise TypeError(
             f"{where} needs f to return a Value computed from its arguments, got "
             f"{type(output).__name__} {output!r:.60} (did f compute with .data, or ignore its arguments?)"
         )
-    return leaves, output
+    return variables, output
 
 
 def _vector(v: Iterable[Number], size: int, name: str, where: str) -> list[float]:

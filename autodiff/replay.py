@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from autodiff.backends import NUMPY
+from autodiff.backends import FLOAT, NUMPY
 from autodiff.graph import topological_order
 from autodiff.ops import VARIADIC, Op
-from autodiff.value import Value
+from autodiff.value import Value, _apply, _binary, _variadic
 
 __all__ = ["BatchGradients", "CompiledFunction", "compile"]
 
@@ -52,8 +52,9 @@ class BatchGradients:
 class _Group:
     """Nodes of one level with the same op (and input count): one vectorized call."""
 
-    def __init__(self, op: Op, arg: Any, rows: NDArray[np.intp], inputs: NDArray[np.intp]):
+    def __init__(self, op: Op, arg: Any, rows: NDArray[np.intp], inputs: NDArray[np.intp], node_args: list[Any]):
         self.op, self.arg = op, arg
+        self.node_args = node_args  # each node's own argument, to re-run one sample as the Value graph would
         self.rows = rows  # the rows of the group's outputs, shape (k,)
         self.inputs = inputs  # the rows of their inputs, shape (k, n_inputs)
         # backward sends contribution (j, i) to row inputs[i, j]; rows shared by several nodes
@@ -118,7 +119,8 @@ class _Program:
                 # shape (n_inputs, k, 1): indexing the first axis gives one coefficient per node
                 arg = np.array([n.arg for n in nodes], dtype=np.float64).T[:, :, None]
             inputs = np.array([[row[p] for p in n.parents] for n in nodes], dtype=np.intp)
-            groups.append(_Group(op, arg, np.array([row[n] for n in nodes], dtype=np.intp), inputs))
+            rows = np.array([row[n] for n in nodes], dtype=np.intp)
+            groups.append(_Group(op, arg, rows, inputs, [n.arg for n in nodes]))
         return groups
 
 
@@ -129,6 +131,40 @@ def _forward(group: _Group, values: Array) -> Array:
     if op.arity == 2:
         return op.forward(NUMPY, values[inputs[:, 0]], values[inputs[:, 1]], group.arg)  # type: ignore[no-any-return]
     return op.forward(NUMPY, values[inputs.T], group.arg)  # type: ignore[no-any-return]
+
+
+def _forward_as_the_value_graph(group: _Group, values: Array) -> Array:
+    """The group's outputs after numpy signalled an error: raise what the Value graph would raise.
+
+    Each non-finite result is recomputed on floats by the Value graph's own path, sample by
+    sample; the first exception is raised again naming its sample. Where floats give inf or NaN
+    without raising (a product that overflows, inf − inf), numpy's result stands.
+    """
+    with np.errstate(all="ignore"):
+        out = np.broadcast_to(_forward(group, values), (len(group.rows), values.shape[1]))
+    finite = np.isfinite(out)
+    for sample in np.flatnonzero(~finite.all(axis=0)).tolist():
+        for position in np.flatnonzero(~finite[:, sample]).tolist():
+            inputs = values[group.inputs[position], sample].tolist()
+            error = _value_graph_error(group.op, inputs, group.node_args[position])
+            if error is not None:
+                raise type(error)(f"compiled replay, sample {sample} of the batch: {error}") from None
+    return out
+
+
+def _value_graph_error(op: Op, inputs: list[float], arg: Any) -> Exception | None:
+    """The exception that applying `op` to Values holding `inputs` raises, or None."""
+    xs = [Value(x) for x in inputs]
+    try:
+        if op.arity == 1:
+            _apply(op, xs[0], arg)
+        elif op.arity == 2:
+            _binary(op, xs[0], xs[1])
+        else:
+            _variadic(op, xs, arg)
+    except (ArithmeticError, ValueError) as error:
+        return error
+    return None
 
 
 def _partials(group: _Group, values: Array) -> Sequence[Any]:
@@ -151,9 +187,23 @@ class CompiledFunction:
     def __init__(self, f: Callable[..., Value | Sequence[Value]], params: Sequence[Value]):
         self.f = f
         self.params = list(params)
-        for p in self.params:
+        first_position: dict[Value, int] = {}
+        for position, p in enumerate(self.params):
             if not isinstance(p, Value):
                 raise TypeError(f"compile() params must be Values, got {type(p).__name__}")
+            shown = f"params[{position}]" + (f" ({p.name})" if p.name is not None else "")
+            if p.op is not None:
+                # a computed node's inputs are what f really depends on: its own gradient would stay 0
+                raise ValueError(
+                    f"compile() {shown} is the result of {p.op.name}, not a leaf: pass the leaf Values "
+                    "f uses (a model's parameters()); a computed node's gradient would always be 0"
+                )
+            if p in first_position:
+                raise ValueError(
+                    f"compile() {shown} is the same Value as params[{first_position[p]}]: pass each "
+                    "parameter once (only one of the copies would get the gradient)"
+                )
+            first_position[p] = position
         self._programs: dict[int, tuple[_Program, bool]] = {}
 
     def __repr__(self) -> str:
@@ -184,13 +234,12 @@ class CompiledFunction:
         values[program.param_rows] = np.array([p.data for p in self.params])[program.param_index, None]
         values[program.input_rows] = batch.T[program.input_index]
         values[program.constant_rows] = program.constant_values[:, None]
-        with np.errstate(divide="raise", invalid="raise", over="ignore", under="ignore"):
+        with np.errstate(divide="raise", invalid="raise", over="raise", under="ignore"):
             for group in program.groups:
                 try:
                     values[group.rows] = _forward(group, values)
-                except FloatingPointError as error:
-                    message = f"compiled replay: {group.op.name} is undefined for some sample ({error})"
-                    raise ValueError(message) from None
+                except FloatingPointError:
+                    values[group.rows] = _forward_as_the_value_graph(group, values)
         return program, scalar, values
 
     def __call__(self, X: ArrayLike) -> Array:
@@ -211,22 +260,18 @@ class CompiledFunction:
         batch = values.shape[1]
         grads = np.zeros_like(values)
         grads[program.output_rows[0]] = 1.0 if weights is None else np.broadcast_to(weights, (batch,))
-        with np.errstate(divide="raise", invalid="raise", over="ignore", under="ignore"):
+        # an infinite partial (sqrt at 0) gives inf or NaN gradients, as in PyTorch: numbers, not errors
+        with np.errstate(all="ignore"):
             for group in reversed(program.groups):
                 upstream = grads[group.rows]
-                try:
-                    partials = _partials(group, values)
-                except FloatingPointError as error:
-                    raise ValueError(
-                        f"compiled replay: the derivative of {group.op.name} is not finite for some sample ({error})"
-                    ) from None
+                partials = _partials(group, values)
                 contributions = np.empty((len(partials),) + upstream.shape)
                 for position, partial in enumerate(partials):
                     contributions[position] = partial
                 contributions *= upstream
                 group.scatter(grads, contributions.reshape(-1, batch))
-        param_grads = np.zeros(len(self.params))
-        np.add.at(param_grads, program.param_index, grads[program.param_rows].sum(axis=1))
+            param_grads = np.zeros(len(self.params))
+            np.add.at(param_grads, program.param_index, grads[program.param_rows].sum(axis=1))
         input_grads = np.zeros((batch, program.n_inputs))
         input_grads[:, program.input_index] = grads[program.input_rows].T
         return BatchGradients(values[program.output_rows[0]].copy(), param_grads, input_grads)
@@ -249,29 +294,60 @@ def compile(  # noqa: A001 - the name users know from jax.jit and torch.compile
     """Trace the per-sample function `f` once and replay it on numpy batches.
 
     `f` takes one `Value` per input column and returns a Value or a sequence of Values; `params`
-    are the shared Values it uses (a model's ``parameters()``), whose gradients are summed over
-    the batch. See `CompiledFunction` and this module's docstring for the rules.
+    are the shared leaf Values it uses (a model's ``parameters()``, each once), whose gradients
+    are summed over the batch. See `CompiledFunction` and this module's docstring for the rules.
+
+    Python control flow on ``.data`` inside `f` is frozen at the branch the *first* sample took,
+    for every sample: ``compile(lambda x: x * 2 if x.data > 0 else x * -3, params=[])`` on the
+    rows ``[[1], [-1]]`` gives ``[2, -2]``, not ``[2, 3]``. Branch inside ops instead
+    (``relu``, ``abs``, ``autodiff.max``), which replay per sample.
     """
     return CompiledFunction(f, params)
 
 
 def _check_vectorized(program: _Program, outputs: Sequence[Value]) -> None:
-    """Raise at trace time if an op's rules do not run on numpy arrays."""
+    """Raise at trace time if an op's forward or derivative rule does not run on numpy arrays.
+
+    Each op's rules run on two copies of its first node's inputs (a rule that converts its input
+    to a Python float fails on two elements) and must give what its float rules give there.
+    """
     checked: set[Op] = set()
-    for output in outputs:
-        for node in topological_order(output):
-            op = node.op
-            if op is None or op in checked:
-                continue
-            checked.add(op)
-            inputs = [np.array([p.data]) for p in node.parents]
-            try:
-                if op.arity == VARIADIC:
-                    out = op.forward(NUMPY, np.array(inputs), node.arg)
-                else:
-                    out = op.forward(NUMPY, *inputs, node.arg)
-                ok = np.allclose(out, node.data, rtol=1e-12, atol=0.0, equal_nan=True)
-            except Exception as error:  # any failure means the rule is not vectorized
-                raise TypeError(f"compile(): op {op.name!r} has no vectorized (numpy) rule: {error}") from error
-            if not ok:
-                raise TypeError(f"compile(): op {op.name!r}'s numpy rule disagrees with its float rule")
+    # the traced sample may overflow or sit where a derivative is infinite: numbers, not warnings
+    with np.errstate(all="ignore"):
+        for output in outputs:
+            for node in topological_order(output):
+                if node.op is not None and node.op not in checked:
+                    checked.add(node.op)
+                    _check_rules(node.op, node)
+
+
+def _check_rules(op: Op, node: Value) -> None:
+    floats = [p.data for p in node.parents]
+    arrays = [np.array([x, x]) for x in floats]
+    for derivative in (False, True):
+        which = "derivative" if derivative else "forward"
+        try:
+            expected = _rule(op, derivative, FLOAT, floats, node.data, node.arg)
+        except (ArithmeticError, ValueError):
+            expected = None  # a derivative undefined at the traced sample: check only that numpy runs it
+        try:
+            actual = _rule(op, derivative, NUMPY, arrays, np.array([node.data, node.data]), node.arg)
+            per_sample = [np.broadcast_to(a, (2,)) for a in actual]  # one number per sample
+            # atol: numpy's and libm's sin, exp... may differ by an ulp near a zero of the result
+            ok = expected is None or all(
+                np.allclose(a, e, rtol=1e-12, atol=1e-15, equal_nan=True)
+                for a, e in zip(per_sample, expected, strict=True)
+            )
+        except Exception as error:  # any failure means the rule is not vectorized
+            raise TypeError(f"compile(): op {op.name!r} has no vectorized (numpy) {which} rule: {error}") from error
+        if not ok:
+            raise TypeError(f"compile(): op {op.name!r}'s numpy {which} rule disagrees with its float rule")
+
+
+def _rule(op: Op, derivative: bool, m: Any, inputs: list[Any], out: Any, arg: Any) -> tuple[Any, ...]:
+    """`op`'s forward or derivative rule on backend `m`, as a tuple (one entry per partial)."""
+    leading = (np.array(inputs) if m is NUMPY else inputs,) if op.arity == VARIADIC else tuple(inputs)
+    if not derivative:
+        return (op.forward(m, *leading, arg),)
+    partials = op.derivative(m, *leading, out, arg)
+    return (partials,) if op.arity == 1 else tuple(partials)

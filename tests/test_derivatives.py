@@ -6,7 +6,10 @@ computed by `backward()`, never from the functions under test. Random programs c
 """
 
 import math
+import re
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import autodiff
+import nn
 from autodiff import OPS, Value, grad, hessian, hvp, jvp, topological_order
 from autodiff.testing import Program, programs
 
@@ -104,6 +108,9 @@ def test_grad_with_a_graph_has_the_same_numbers_and_touches_no_grad(program):
     expected = backward_gradient(total(program), program.inputs)
     for gradient, e in zip(gradients, expected, strict=True):
         assert gradient.data == pytest.approx(e, rel=1e-12, abs=1e-12)
+    # each gradient is a node of its own: none is a node of f's graph, none is returned twice
+    assert not set(gradients) & set(topological_order(out))
+    assert len(set(gradients)) == len(gradients)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -285,6 +292,26 @@ def test_grad_leaves_every_grad_untouched():
     assert all(node.grad == 0.0 for node in topological_order(out) if node.op is not None)
 
 
+def test_gradients_with_a_graph_are_new_nodes_and_differentiate_like_the_nodes_they_equal():
+    a, b = Value(2.0), Value(3.0)
+    ga, gb = grad(a * b, [a, b], create_graph=True)
+    assert ga is not b and gb is not a and (ga.data, gb.data) == (3.0, 2.0)
+    assert [d.data for d in grad(ga, [a, b])] == [0.0, 1.0]
+    assert [d.data for d in grad(gb, [a, b])] == [1.0, 0.0]
+    ga.data = 1.0  # clipping a gradient in place must not edit the model
+    assert b.data == 3.0
+    x = Value(0.3)
+    out = x.exp()
+    (gx,) = grad(out, [x], create_graph=True)
+    assert gx is not out and gx.data == out.data
+    assert grad(gx, [x])[0].data == pytest.approx(math.exp(0.3), rel=1e-15)
+    # two inputs whose gradients are one new node, and a repeated input, get a node each
+    y = Value(-0.4)
+    g1, g2, g3 = grad((x + y).sin(), [x, y, x], create_graph=True)
+    assert len({g1, g2, g3}) == 3 and g1.data == g2.data == g3.data == math.cos(0.3 + -0.4)
+    assert [grad(g, [x])[0].data for g in (g1, g2, g3)] == [pytest.approx(-math.sin(0.3 + -0.4), rel=1e-15)] * 3
+
+
 def test_gradients_with_a_graph_can_be_backpropagated():
     x = Value(0.5)
     (dx,) = grad(x**3, [x], create_graph=True)
@@ -356,6 +383,61 @@ def test_functional_forms_accept_values_numpy_scalars_and_ints():
     assert hessian(lambda x, y, z: x * y * z, point) == [[0.0, 3.0, 2.0], [3.0, 0.0, 1.0], [2.0, 1.0, 0.0]]
 
 
+def test_value_inputs_are_differentiated_with_respect_to_themselves():
+    # f reaches w through a closure, as a loss reaches a model's parameters
+    w = Value(0.5)
+    assert hessian(lambda _: w * w * w, [w]) == [[3.0]]
+    assert hvp(lambda _: w * w * w, [w], [2.0]) == [6.0]
+    assert jvp(lambda _: w * w * w, [w], [2.0]) == (0.125, 1.5)
+    assert (w.data, w.grad) == (0.5, 0.0)
+    with pytest.raises(ValueError, match="same Value at index 0 and 2"):
+        hessian(lambda a, b, c: a * b * c, [w, 1.0, w])
+
+
+def test_jvp_with_an_interior_input_is_the_tangent_dot_grad():
+    # y = h·x with h = x²: grad gives dy/dh = x (x held fixed) and dy/dx = 3x² (through h too)
+    x = Value(2.0)
+    h = x * x
+    dy_dh, dy_dx = (g.data for g in grad(h * x, [h, x]))
+    assert (dy_dh, dy_dx) == (2.0, 12.0)
+    assert jvp(lambda hh, xx: hh * xx, [h, x], [1.0, 1.0]) == (8.0, dy_dh + dy_dx)
+    assert jvp(lambda hh, xx: hh * xx, [h, x], [0.5, -1.0]) == (8.0, 0.5 * dy_dh - dy_dx)
+
+
+def test_hvp_of_a_networks_loss_along_its_gradient_equals_differences_of_gradients():
+    # the README's use: the curvature of a loss along its gradient, with the model's parameters
+    model = nn.MLP(2, [4, 1], activation="tanh", rng=3)
+    data = [([0.5, -1.0], 0.3), ([1.5, 0.2], -0.7), ([-0.4, 0.9], 1.1)]
+    params = model.parameters()
+
+    def loss(*_: Value) -> Value:
+        return autodiff.sum((model(x)[0] - y) ** 2 for x, y in data)
+
+    def gradient() -> list[float]:
+        for p in params:
+            p.grad = 0.0
+        loss().backward()
+        return [p.grad for p in params]
+
+    g = gradient()
+    hv = hvp(loss, params, g)
+    start, h = [p.data for p in params], 1e-6
+    shifted = []
+    for sign in (1, -1):
+        for p, x, gi in zip(params, start, g, strict=True):
+            p.data = x + sign * h * gi
+        shifted.append(gradient())
+    for p, x in zip(params, start, strict=True):
+        p.data = x
+    expected = [(up - down) / (2 * h) for up, down in zip(*shifted, strict=True)]
+    scale = max(map(abs, expected))
+    assert scale > 0.1
+    for actual_i, expected_i in zip(hv, expected, strict=True):
+        assert abs(actual_i - expected_i) <= 1e-6 * scale
+    curvature = sum(gi * hi for gi, hi in zip(g, hv, strict=True))
+    assert curvature == pytest.approx(sum(gi * e for gi, e in zip(g, expected, strict=True)), rel=1e-6)
+
+
 def test_a_constant_function_has_zero_derivatives():
     assert hessian(lambda x: Value(4.0), [1.0]) == [[0.0]]
     assert jvp(lambda x: Value(4.0), [1.0], [1.0]) == (4.0, 0.0)
@@ -389,16 +471,44 @@ def test_bad_input_is_a_clear_error(call, error, words):
 
 
 # ---------------------------------------------------------------------------------------------
-# the README example
+# the README's examples, run as written
+
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def test_the_readme_newton_example_finds_the_fixed_point_of_cosine():
-    x = Value(1.0)
-    for _ in range(5):
-        f = x * x / 2 - x.sin()
-        (slope,) = grad(f, [x], create_graph=True)
-        (curvature,) = grad(slope, [x])
-        x = Value(x.data - slope.data / curvature.data)
+def readme_blocks() -> list[str]:
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Higher-order derivatives") :]
+    section = section[: section.index("\n## ", 3)]
+    return re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+
+
+def test_the_readme_newton_example_finds_the_fixed_point_of_cosine(capsys):
+    exec(readme_blocks()[0], {})
+    x = float(capsys.readouterr().out)
     # the Dottie number, the solution of x = cos x (OEIS A003957)
-    assert x.data == pytest.approx(0.7390851332151607, rel=1e-15)
-    assert math.cos(x.data) == pytest.approx(x.data, rel=1e-15)
+    assert x == pytest.approx(0.7390851332151607, rel=1e-15)
+    assert math.cos(x) == pytest.approx(x, rel=1e-15)
+
+
+def test_the_readme_hessian_and_jvp_lines_give_the_numbers_shown():
+    block = readme_blocks()[1]
+    scope: dict[str, object] = {}
+    exec(block, scope)
+    assert "[[1.0, 2.0], [2.0, 1.648...]]" in block and "(2.148..., 1.0)" in block
+    f = scope["f"]
+    assert hessian(f, [1.0, 0.5]) == [[1.0, 2.0], [2.0, pytest.approx(math.exp(0.5), rel=1e-15)]]
+    assert jvp(f, [1.0, 0.5], [1.0, 0.0]) == (1.0 * 0.5 + math.exp(0.5), 1.0)
+
+
+def test_the_readme_curvature_of_a_loss_along_its_gradient_equals_finite_differences():
+    scope: dict[str, Any] = {}
+    exec(readme_blocks()[2], scope)
+    params, g, loss = scope["params"], scope["g"], scope["loss"]
+    start, h = [p.data for p in params], 1e-6
+    along = []
+    for sign in (1, -1):
+        for p, x, gi in zip(params, start, g, strict=True):
+            p.data = x + sign * h * gi
+        along.append(sum(gi * d.data for gi, d in zip(g, grad(loss(), params), strict=True)))
+    assert scope["curvature"] == pytest.approx((along[0] - along[1]) / (2 * h), rel=1e-6)

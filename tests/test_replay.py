@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import autodiff
 from autodiff import Value
+from autodiff.backends import FLOAT
 from autodiff.ops import Op
 from autodiff.testing import programs
 
@@ -179,3 +180,73 @@ def test_random_programs_replay_like_the_value_graph(program, data):
     assert _close(result.values, values)
     assert _close(result.params, param_grads)
     assert _close(result.inputs, input_grads)
+
+
+def test_an_op_whose_derivative_has_no_numpy_rule_is_rejected_at_trace_time(monkeypatch):
+    # the forward is vectorized, the derivative converts its input to a float
+    mysin = Op("mysin", 1, lambda m, x, a: m.sin(x), lambda m, x, out, a: math.cos(x), "mysin", "sin(x).")
+    monkeypatch.setitem(autodiff.OPS, "mysin", mysin)
+    compiled = autodiff.compile(lambda x: autodiff.value._apply(mysin, x) * 2, params=[])
+    with pytest.raises(TypeError, match="op 'mysin' has no vectorized \\(numpy\\) derivative rule"):
+        compiled(np.array([[0.1], [0.2]]))
+
+
+def test_an_op_whose_numpy_derivative_disagrees_is_rejected_at_trace_time(monkeypatch):
+    wrong = Op("wrong", 1, lambda m, x, a: m.sin(x), lambda m, x, out, a: m.cos(x) * (1.0 if m is FLOAT else 2.0),
+               "wrong", "sin(x).")
+    monkeypatch.setitem(autodiff.OPS, "wrong", wrong)
+    compiled = autodiff.compile(lambda x: autodiff.value._apply(wrong, x), params=[])
+    with pytest.raises(TypeError, match="op 'wrong''s numpy derivative rule disagrees"):
+        compiled(np.array([[0.1], [0.2]]))
+
+
+def test_overflow_while_tracing_warns_nothing_and_gives_inf_like_the_value_graph():
+    # floats give inf for 1e200 · 1e200 without raising; so must the replay (pytest turns warnings into errors)
+    compiled = autodiff.compile(lambda x, y: x * y, params=[])
+    X = np.array([[1e200, 1e200], [2.0, 3.0], [-1e200, 1e200]])
+    expected = [(Value(x) * Value(y)).data for x, y in X.tolist()]
+    assert compiled(X).tolist() == expected == [math.inf, 6.0, -math.inf]
+    assert compiled.value_and_grad(X).inputs.tolist() == [[1e200, 1e200], [3.0, 2.0], [1e200, -1e200]]
+
+
+def test_params_must_be_distinct_leaves():
+    a, b = Value(1.0), Value(2.0, name="w")
+    with pytest.raises(ValueError, match=r"params\[1\] is the result of mul_const, not a leaf"):
+        autodiff.compile(lambda x: x * a, params=[a, a * 2])
+    with pytest.raises(ValueError, match=r"params\[2\] \(w\) is the same Value as params\[1\]"):
+        autodiff.compile(lambda x: x * a * b, params=[a, b, b])
+
+
+FORWARD_ERRORS = {
+    "exp overflow": (Value.exp, [[0.0], [1000.0], [2.0], [800.0]], OverflowError),
+    "x / 0": (lambda x, y: x / y, [[1.0, 2.0], [1.0, 0.0], [3.0, 1.0], [2.0, 0.0]], ZeroDivisionError),
+    "1 / 0": (lambda x: 1 / x, [[2.0], [0.0], [1.0], [0.0]], ZeroDivisionError),
+    "log(0)": (Value.log, [[1.0], [0.0], [2.0], [-1.0]], ValueError),
+    "log(-1)": (Value.log, [[1.0], [-1.0], [2.0], [0.0]], ValueError),
+    "sqrt(-1)": (lambda x: x.sqrt() + 1, [[4.0], [-1.0], [1.0], [-2.0]], ValueError),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FORWARD_ERRORS))
+def test_a_failing_sample_raises_what_the_value_graph_raises_naming_the_sample(case):
+    f, rows, error = FORWARD_ERRORS[case]
+    # sample 1 is the first that fails (sample 3 fails too); sample 0 is fine, so tracing succeeds
+    with pytest.raises(error) as on_values:
+        f(*map(Value, rows[1]))
+    with pytest.raises(error) as compiled:
+        autodiff.compile(f, params=[])(np.array(rows))
+    assert type(compiled.value) is type(on_values.value)
+    assert str(compiled.value) == f"compiled replay, sample 1 of the batch: {on_values.value}"
+
+
+def test_an_infinite_derivative_gives_inf_in_the_compiled_backward():
+    # sqrt'(0) = 0.5 / 0: IEEE inf, as PyTorch gives, not an error
+    result = autodiff.compile(lambda x: x.sqrt() * 3, params=[]).value_and_grad(np.array([[0.0], [4.0]]))
+    assert result.values.tolist() == [0.0, 6.0]
+    assert result.inputs.tolist() == [[math.inf], [0.75]]
+
+
+def test_control_flow_on_data_is_frozen_at_the_first_samples_branch():
+    # as compile()'s docstring says: the branch x.data > 0 was taken for sample 0, so for all
+    compiled = autodiff.compile(lambda x: x * 2 if x.data > 0 else x * -3, params=[])
+    assert compiled(np.array([[1.0], [-1.0]])).tolist() == [2.0, -2.0]
