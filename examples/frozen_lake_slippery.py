@@ -3,8 +3,9 @@
 The optimum succeeds with probability 0.7402 within the 100-step limit (value iteration,
 γ = 0.99). Every move slips sideways with probability 2/3, so the values of the actions are close
 and a noisy update flips the greedy action: the learning rate is annealed to settle it. Each
-greedy evaluation is exact (backward recursion over the horizon, not sampling). Slow (one to two
-minutes per seed on a 2-core machine), so it lives here rather than in the test suite:
+greedy evaluation is exact (backward recursion over the horizon, not sampling). On 2026-11-26, on
+a 2-core machine shared with other jobs, seeds 1, 2, 3 all reached the optimum 0.7402 (first
+≥ 0.70 at steps 8 000, 10 000, 10 000), in 45, 44 and 67 s. Too slow for the test suite:
 
     python examples/frozen_lake_slippery.py            # seeds 1 2 3
     python examples/frozen_lake_slippery.py --seeds 7  # any seeds

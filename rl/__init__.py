@@ -15,7 +15,15 @@ from rl.chain import LEFT, RIGHT, ChainEnv, chain_optimal_q
 from rl.compiled import CompiledQ, per_sample_loss
 from rl.config import LOSSES, OPTIMIZERS, QLearningConfig
 from rl.environments import DEFAULT_MAX_EPISODE_STEPS, ObservationEncoder, make_env, time_limit
-from rl.evaluation import EvaluationResult, QFunction, evaluate, greedy_action, greedy_policy, q_values
+from rl.evaluation import (
+    BatchedQFunction,
+    EvaluationResult,
+    QFunction,
+    evaluate,
+    greedy_action,
+    greedy_policy,
+    q_values,
+)
 from rl.exact import (
     PolicyEvaluation,
     TabularModel,
@@ -39,6 +47,7 @@ __all__ = [
     "RIGHT",
     "SUCCESS_RULES",
     "TUNED_SETTINGS",
+    "BatchedQFunction",
     "ChainEnv",
     "CompiledQ",
     "EvaluationResult",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import nn
+from rl.compiled import CompiledQ
 from rl.config import QLearningConfig
 from rl.environments import ObservationEncoder, make_env
 from rl.evaluation import evaluate
@@ -82,8 +83,9 @@ def _eval_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m rl eval",
         description=(
-            "Evaluate the greedy policy of a Q-network saved by python -m rl. The environment is read "
-            "from the config.json saved beside MODEL unless given here."
+            "Evaluate the greedy policy of a Q-network saved by python -m rl. The environment, its "
+            "env_kwargs and time limit are read from the config.json saved beside MODEL unless given here; "
+            "with --env naming another environment, the saved env_kwargs and time limit are not used."
         ),
     )
     parser.add_argument("model", type=Path, help="the saved Q-network (q_network.json)")
@@ -123,7 +125,8 @@ def _train_command(args: argparse.Namespace) -> int:
     title = f"Q-learning on {config.env_id} {json.dumps(config.env_kwargs)}, seed {config.seed}"
     (out / "learning_curve.svg").write_text(learning_curve_svg(result.history, title), encoding="utf-8")
 
-    final = evaluate(result.q_network, env, args.final_episodes, seed=config.seed, success=config.success)
+    player = CompiledQ(result.q_network) if config.compiled else result.q_network
+    final = evaluate(player, env, args.final_episodes, seed=config.seed, success=config.success)
     print(f"\n{config.env_id} {json.dumps(config.env_kwargs)}, seed {config.seed}: {config.total_steps} steps, "
           f"{result.episodes} episodes in {result.seconds:.1f} s")
     if config.env_id in TUNED_SETTINGS:
@@ -131,7 +134,7 @@ def _train_command(args: argparse.Namespace) -> int:
     if config.keep_best:
         print(f"kept the network of the best greedy evaluation, at step {result.kept_step}")
     print(f"greedy policy: {final}")
-    print(compare_with_optimum(result.q_network, env, config.discount, config.success))
+    print(compare_with_optimum(player, env, config.discount, config.success))
     print(f"learning curve: {out / 'learning_curve.svg'}")
     print(f"Q-network saved to {model_path}; evaluate it with: python -m rl eval {model_path}")
     return 0
@@ -146,10 +149,15 @@ def _evaluate_command(args: argparse.Namespace) -> int:
     if env_id is None:
         print(f"python -m rl eval: no config.json beside {args.model}: pass --env", file=sys.stderr)
         return 2
-    env_kwargs = args.env_kwargs if args.env_kwargs is not None else settings.get("env_kwargs", {})
-    if args.env_id is not None and args.env_kwargs is None:
-        env_kwargs = {}
-    steps = args.max_episode_steps if args.max_episode_steps is not None else settings.get("max_episode_steps")
+    # the saved env_kwargs and time limit belong to the saved env: kept for it, not for another one
+    same_env = env_id == settings.get("env_id")
+    saved = settings if same_env else {}
+    env_kwargs = args.env_kwargs if args.env_kwargs is not None else saved.get("env_kwargs", {})
+    steps = args.max_episode_steps if args.max_episode_steps is not None else saved.get("max_episode_steps")
+    if not same_env and settings and args.env_kwargs is None:
+        print(f"note: --env {env_id} is not the saved env {settings.get('env_id')}, whose env_kwargs "
+              f"{json.dumps(settings.get('env_kwargs', {}))} and time limit are not used: {env_id} gets env_kwargs "
+              f"{json.dumps(env_kwargs)} (set them with --env-kwargs)")
     success = args.success or settings.get("success", "goal")
     try:
         q = nn.load(args.model)
@@ -169,9 +177,10 @@ def _evaluate_command(args: argparse.Namespace) -> int:
         print(f"python -m rl eval: {q} does not fit {env_id}, which needs {n_inputs} inputs and {n_actions} outputs",
               file=sys.stderr)
         return 2
-    result = evaluate(q, env, args.episodes, seed=args.seed, success=success)
+    player = CompiledQ(q) if settings.get("compiled", True) else q
+    result = evaluate(player, env, args.episodes, seed=args.seed, success=success)
     print(f"{env_id} {json.dumps(env_kwargs)}: greedy policy of {q}: {result}")
-    print(compare_with_optimum(q, env, settings.get("discount", 0.99), success))
+    print(compare_with_optimum(player, env, settings.get("discount", 0.99), success))
     return 0
 
 

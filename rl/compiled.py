@@ -56,11 +56,19 @@ class CompiledQ:
     """A Q-network and its target network compiled once for batches: Q-values, TD targets, TD updates.
 
     `q` and `target_q` are `nn.MLP`s (`target_q` may be `q` itself, the lecture's loop without a
-    target network). Their weights are read at every call, so an optimizer step or a target sync
-    is seen at once. `loss` and `huber_delta` name the TD loss as `QLearningConfig` does.
+    target network; None means `q`). Their weights are read at every call, so an optimizer step or
+    a target sync is seen at once. `loss` and `huber_delta` name the TD loss as `QLearningConfig`
+    does. For greedy play alone, ``CompiledQ(q)`` is enough: `rl.evaluate` and `rl.greedy_policy`
+    take it in place of `q` (each graph is traced at its first call). `q` and `target_q` stay
+    available as attributes.
     """
 
-    def __init__(self, q: nn.MLP, target_q: nn.MLP, *, loss: str, huber_delta: float = 1.0) -> None:
+    def __init__(
+        self, q: nn.MLP, target_q: nn.MLP | None = None, *, loss: str = "mean", huber_delta: float = 1.0
+    ) -> None:
+        if target_q is None:
+            target_q = q
+        self.q, self.target_q = q, target_q
         self.n_actions = q.nouts[-1]
         self.loss_name = loss
         term, self.mean = per_sample_loss(loss, huber_delta)

@@ -22,7 +22,8 @@ class QLearningConfig:
     """Settings of a run of semi-gradient Q-learning with a replay buffer (the lecture's algorithm).
 
     The defaults learn the optimal policy of FrozenLake-v1 4x4 without slipping in well under a
-    minute. Invalid values raise `ValueError` when the config is made.
+    minute. Invalid values raise `ValueError` when the config is made, and so do settings that could
+    never learn (no update within `total_steps`) or that have no effect (momentum with Adam).
     """
 
     env_id: str = "FrozenLake-v1"
@@ -54,22 +55,24 @@ class QLearningConfig:
     optimizer: Literal["adam", "sgd"] = "adam"
     """adam (`nn.Adam`) or sgd (`nn.SGD`, the lecture's w ← w − β∇L)."""
     momentum: float = 0.0
-    """Momentum of SGD (ignored by Adam)."""
+    """Momentum of SGD, in [0, 1]; with Adam it must stay 0 (Adam has no such setting)."""
     loss: Literal["sum", "mean", "huber"] = "mean"
     """TD loss over a mini-batch: sum (the lecture's Σ_m (Q̂_m − Q̃_m)²), mean (its mean), or huber
     (mean Huber loss). The default is mean: with the sum, the step grows with the batch size."""
     huber_delta: float = 1.0
-    """Where the Huber loss turns from quadratic to linear."""
+    """Where the Huber loss turns from quadratic to linear; other losses must leave it at 1.0."""
     compiled: bool = True
-    """Compute the mini-batch updates and the greedy actions of ε-greedy play with compiled replays
-    of the Q-network (`rl.CompiledQ`, `nn.MLP.compile`) rather than a graph of Values per sample:
-    the same targets, loss and gradients up to float rounding, several times faster."""
+    """Compute the mini-batch updates and the greedy actions (of ε-greedy play and of the greedy
+    evaluations) with compiled replays of the Q-network (`rl.CompiledQ`, `nn.MLP.compile`) rather
+    than a graph of Values per sample: the same targets, loss and gradients up to float rounding and
+    the same actions, several times faster."""
     batch_size: int = 32
     """Transitions per mini-batch sampled from the replay buffer."""
     buffer_size: int = 10_000
     """Capacity of the replay buffer; the oldest transitions are dropped first."""
     learning_starts: int = 200
-    """Warm-up: environment steps taken before the first update (the buffer fills first)."""
+    """Warm-up: environment steps taken before the first update (the buffer fills first); it must
+    leave at least one update before `total_steps`."""
     train_frequency: int = 1
     """Environment steps between two gradient updates."""
     target_sync_period: int | None = 100
@@ -78,7 +81,7 @@ class QLearningConfig:
     epsilon_start: float = 1.0
     """Exploration rate ε at the first step."""
     epsilon_end: float = 0.05
-    """Exploration rate ε at the end of the linear decay and after it."""
+    """Exploration rate ε at the end of the linear decay and after it, at most `epsilon_start`."""
     exploration_fraction: float = 0.5
     """Fraction of `total_steps` over which ε decays linearly from `epsilon_start` to `epsilon_end`."""
     eval_period: int | None = 500
@@ -171,5 +174,25 @@ def _problems(c: QLearningConfig) -> list[str]:
             found.append(f"{name} must be a number > 0, got {value!r}")
     if _is_int(c.batch_size) and _is_int(c.buffer_size) and c.batch_size > c.buffer_size:
         found.append(f"batch_size ({c.batch_size}) cannot exceed buffer_size ({c.buffer_size})")
+    if not found:  # combinations are checked once every field is valid on its own
+        found.extend(_settings_that_do_nothing(c))
+    return found
+
+
+def _settings_that_do_nothing(c: QLearningConfig) -> list[str]:
+    """Valid values that together make a run that cannot learn, or a setting that has no effect."""
+    found = []
+    # updates come at the steps after learning_starts that are multiples of train_frequency
+    if c.total_steps // c.train_frequency <= c.learning_starts // c.train_frequency:
+        found.append(
+            f"learning_starts ({c.learning_starts}) and train_frequency ({c.train_frequency}) leave no update "
+            f"within total_steps ({c.total_steps}): the run would never learn"
+        )
+    if c.epsilon_end > c.epsilon_start:
+        found.append(f"epsilon_end ({c.epsilon_end}) cannot exceed epsilon_start ({c.epsilon_start}): ε decays")
+    if c.optimizer != "sgd" and c.momentum != 0:
+        found.append(f"momentum ({c.momentum}) is a setting of optimizer 'sgd', but optimizer is {c.optimizer!r}")
+    if c.loss != "huber" and c.huber_delta != 1.0:
+        found.append(f"huber_delta ({c.huber_delta}) is a setting of loss 'huber', but loss is {c.loss!r}")
     return found
 

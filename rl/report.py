@@ -9,7 +9,7 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
-from rl.evaluation import QFunction, greedy_policy
+from rl.evaluation import BatchedQFunction, QFunction, greedy_policy
 from rl.exact import TabularModel, evaluate_policy, tabular_model, value_iteration
 from rl.grids import policy_grid, side_by_side
 from rl.success import SuccessRule
@@ -17,12 +17,15 @@ from rl.success import SuccessRule
 __all__ = ["compare_with_optimum"]
 
 
-def compare_with_optimum(q: QFunction, env: gymnasium.Env[Any, Any], discount: float, success: SuccessRule) -> str:
-    """Text comparing the greedy policy of `q` with the optimal one from value iteration.
+def compare_with_optimum(
+    q: QFunction | BatchedQFunction, env: gymnasium.Env[Any, Any], discount: float, success: SuccessRule
+) -> str:
+    """Text comparing the greedy policy of `q` (a network or ``rl.CompiledQ(network)``) with the optimal one.
 
-    Both are evaluated exactly within the time limit: discounted value (the criterion of
-    optimality), return and success probability; grid worlds are drawn with arrows. Returns a
-    one-line note for environments that do not expose their model.
+    The optimal policy comes from value iteration. Both are evaluated exactly within the time
+    limit: discounted value (the criterion of optimality), return and success probability; grid
+    worlds are drawn with arrows. Returns a one-line note for environments that do not expose
+    their model.
     """
     if not isinstance(env.observation_space, spaces.Discrete) or not hasattr(env.unwrapped, "P"):
         return "(no comparison with the optimum: this environment does not expose its model)"

@@ -56,7 +56,8 @@ def train(
 
     Each step plays ε-greedily, stores the transition in the replay buffer, and (after the
     warm-up, every `train_frequency` steps) takes one `rl.td_update` on a sampled mini-batch
-    (``CompiledQ.td_update``, the same update on the compiled graph, when ``config.compiled``).
+    (``CompiledQ.td_update``, the same update on the compiled graph, when ``config.compiled``,
+    which also plays the greedy actions, in training and in the evaluations, on the compiled graph).
     One generator seeded with ``config.seed`` drives the environment's resets and spaces, the
     network's initialisation, ε-greedy play and replay sampling: the same config gives the same
     `history`. A passed `env` instance is used in place of ``config.env_id`` (the greedy
@@ -98,14 +99,16 @@ def train(
 
     def record_evaluation(step: int) -> None:
         nonlocal best_return, kept
-        result = evaluate(q, eval_env, config.eval_episodes, seed=eval_rng.getrandbits(31), success=config.success)
+        # the compiled network plays the same greedy actions as the Value graph, faster
+        player = compiled or q
+        result = evaluate(player, eval_env, config.eval_episodes, seed=eval_rng.getrandbits(31), success=config.success)
         history.record("eval/mean_return", step, result.mean_return)
         history.record("eval/std_return", step, result.std_return)
         history.record("eval/success_rate", step, result.success_rate)
         if config.keep_best and result.mean_return > best_return:
             best_return, kept = result.mean_return, (step, q.state_dict())
         if knows_model:
-            exact = evaluate_policy(eval_env, greedy_policy(q, eval_env), success=config.success)
+            exact = evaluate_policy(eval_env, greedy_policy(player, eval_env), success=config.success)
             history.record("eval/exact_return", step, exact.value)
             history.record("eval/exact_success", step, exact.success_probability)
 

@@ -169,7 +169,8 @@ def test_a_short_cartpole_run_trains_through_the_compiled_graph(monkeypatch):
     original_evaluate = rl.training.evaluate
 
     def recording_evaluate(q, *args, **kwargs):
-        evaluated.append(q.state_dict())
+        assert isinstance(q, rl.CompiledQ)  # the greedy evaluations play the compiled network too
+        evaluated.append(q.q.state_dict())
         return original_evaluate(q, *args, **kwargs)
 
     monkeypatch.setattr("rl.training.evaluate", recording_evaluate)
@@ -189,3 +190,75 @@ def test_a_short_cartpole_run_trains_through_the_compiled_graph(monkeypatch):
     assert all(1 <= value <= 500 for _, value in evaluations)
     assert result.kept_step < 2_000  # so the network returned is not simply the last one
     assert result.q_network.state_dict() == evaluated[[step for step, _ in evaluations].index(result.kept_step)]
+
+
+@pytest.mark.parametrize(("env_id", "env_kwargs"), [("FrozenLake-v1", {"map_name": "8x8"}), ("CliffWalking-v1", {})])
+def test_compiled_greedy_policy_and_evaluation_match_the_value_graph(env_id, env_kwargs, monkeypatch):
+    env = rl.make_env(env_id, env_kwargs=env_kwargs)
+    n_states, n_actions = int(env.observation_space.n), int(env.action_space.n)
+    q = nn.MLP(n_states, [16, n_actions], rng=3)
+    compiled = rl.CompiledQ(q)
+    expected = rl.greedy_policy(q, env)
+    assert len(set(expected.tolist())) > 1  # so a table of one repeated action would not pass
+    np.testing.assert_array_equal(rl.greedy_policy(compiled, env), expected)
+    monkeypatch.setattr("rl.evaluation._STATES_PER_FORWARD", 5)  # several batches, the last one short
+    np.testing.assert_array_equal(rl.greedy_policy(compiled, env), expected)
+    monkeypatch.undo()
+    for episodes, seed in [(3, 0), (2, 7)]:
+        assert rl.evaluate(compiled, env, episodes, seed) == rl.evaluate(q, env, episodes, seed)
+
+
+def test_compiled_evaluation_matches_the_value_graph_on_a_box_observation_space():
+    env = rl.make_env("CartPole-v1")
+    q = nn.MLP(4, [8, 2], rng=5)
+    value_graph = rl.evaluate(q, env, 3, seed=2, success="survival")
+    assert rl.evaluate(rl.CompiledQ(q), env, 3, seed=2, success="survival") == value_graph
+    assert len(set(value_graph.lengths)) > 1
+
+
+def test_compiled_greedy_actions_break_ties_toward_the_first_action():
+    env = rl.make_env("FrozenLake-v1")
+    q = nn.MLP(16, [4, 4], rng=0)
+    q.load_state_dict({name: 0.0 for name in q.state_dict()})  # every Q-value is 0
+    assert rl.greedy_policy(rl.CompiledQ(q), env).tolist() == [0] * 16 == rl.greedy_policy(q, env).tolist()
+
+
+class _RecordingBatchedQ:
+    """A `rl.BatchedQFunction` that records the size of each batch it is asked for."""
+
+    def __init__(self, n_actions):
+        self.n_actions, self.batches = n_actions, []
+
+    def q_values(self, observations):
+        self.batches.append(len(observations))
+        return np.tile(np.arange(self.n_actions, dtype=float), (len(observations), 1))  # the last action is best
+
+
+def test_a_taxi_policy_table_is_one_batched_forward_and_so_is_an_evaluation():
+    env = rl.make_env("Taxi-v4")
+    q = _RecordingBatchedQ(6)
+    assert rl.greedy_policy(q, env).tolist() == [5] * 500
+    assert q.batches == [500]
+    q.batches.clear()
+    result = rl.evaluate(q, env, episodes=2, seed=0)
+    assert q.batches == [500] and sum(result.lengths) > 2  # many steps, one forward
+
+
+def test_training_evaluates_through_the_compiled_network_with_the_same_results(monkeypatch):
+    players = []
+    original_policy = rl.training.greedy_policy
+
+    def recording_policy(q, env):
+        players.append(type(q).__name__)
+        return original_policy(q, env)
+
+    monkeypatch.setattr("rl.training.greedy_policy", recording_policy)
+    settings = dict(env_id="FrozenLake-v1", env_kwargs={"is_slippery": True}, total_steps=300, learning_starts=50,
+                    batch_size=8, eval_period=100, eval_episodes=5, seed=2)
+    histories = {}
+    for compiled in (False, True):
+        history = rl.train(rl.QLearningConfig(**settings, compiled=compiled)).history
+        histories[compiled] = {name: values for name, values in history.metrics.items() if name.startswith("eval/")}
+    assert players == ["MLP"] * 3 + ["CompiledQ"] * 3
+    assert histories[True] == histories[False]
+    assert len(histories[True]["eval/exact_return"]) == 3

@@ -34,11 +34,33 @@ import rl
         ({"success": "win"}, "success must be one of goal, end, survival"),
         ({"env_id": ""}, "env_id must be a non-empty Gymnasium id"),
         ({"anneal_lr": 1}, "anneal_lr must be True or False"),
+        # valid values that could never learn, or that have no effect
+        ({"total_steps": 100, "learning_starts": 100},
+         r"learning_starts \(100\) and train_frequency \(1\) leave no update within total_steps \(100\)"),
+        ({"total_steps": 10, "learning_starts": 200}, "leave no update within total_steps"),
+        ({"total_steps": 1000, "learning_starts": 10, "train_frequency": 1001}, r"train_frequency \(1001\) leave no"),
+        ({"epsilon_start": 0.1, "epsilon_end": 0.5}, r"epsilon_end \(0.5\) cannot exceed epsilon_start \(0.1\)"),
+        ({"momentum": 0.9}, r"momentum \(0.9\) is a setting of optimizer 'sgd', but optimizer is 'adam'"),
+        ({"huber_delta": 2.0}, r"huber_delta \(2.0\) is a setting of loss 'huber', but loss is 'mean'"),
     ],
 )
 def test_bad_configs_are_rejected_naming_the_field(change, message):
     with pytest.raises(ValueError, match=message):
         rl.QLearningConfig(**change)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"total_steps": 101, "learning_starts": 100},  # one update, at the last step
+        {"total_steps": 1000, "learning_starts": 0, "train_frequency": 1000},
+        {"epsilon_start": 0.1, "epsilon_end": 0.1},  # constant ε
+        {"optimizer": "sgd", "momentum": 0.9},
+        {"loss": "huber", "huber_delta": 2.0},
+    ],
+)
+def test_settings_at_the_edge_of_doing_something_are_accepted(settings):
+    rl.QLearningConfig(**settings)
 
 
 def test_all_problems_are_reported_at_once():

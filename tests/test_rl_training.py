@@ -1,5 +1,6 @@
 """rl.train: seeding, the chain MDP learned by the lecture's loop, FrozenLake without slipping."""
 
+import dataclasses
 import json
 import xml.etree.ElementTree as ElementTree
 
@@ -7,6 +8,7 @@ import gymnasium
 import numpy as np
 import pytest
 
+import nn
 import rl
 from autodiff import Value
 
@@ -59,12 +61,26 @@ def test_the_learning_rate_anneals_only_when_asked():
     assert all(lr == pytest.approx(3e-3 * (1 - (step - 1) / 300)) for step, lr in annealed)
 
 
-def test_the_lectures_loop_learns_the_chain():
-    """Sum loss, plain SGD, no target network, one hidden layer of 8: Q* to 0.02 and "right" everywhere."""
+@pytest.mark.parametrize("compiled", [False, True])
+def test_the_lectures_loop_learns_the_chain(compiled, monkeypatch):
+    """Sum loss, plain SGD, no target network, one hidden layer of 8: Q* to 0.02 and "right" everywhere.
+
+    With ``compiled=False`` every update is literally ``opt.zero_grad(); loss.backward(); opt.step()``
+    on a graph of Values (`rl.td_update`); with True, the same update replayed by `rl.CompiledQ`.
+    """
+    value_graph_updates = []
+    original_update = rl.training.td_update
+
+    def counting_update(*args, **kwargs):
+        value_graph_updates.append(1)
+        return original_update(*args, **kwargs)
+
+    monkeypatch.setattr("rl.training.td_update", counting_update)
     config = rl.QLearningConfig(**CHAIN, hidden_sizes=(8,), discount=0.9, loss="sum", optimizer="sgd",
                                 learning_rate=0.01, target_sync_period=None, total_steps=2000,
-                                eval_period=None, eval_episodes=1, seed=0)
+                                eval_period=None, eval_episodes=1, seed=0, compiled=compiled)
     result = rl.train(config)
+    assert len(value_graph_updates) == (0 if compiled else 2000 - config.learning_starts)
     encode = rl.ObservationEncoder(gymnasium.spaces.Discrete(6))
     learned = np.array([rl.q_values(result.q_network, encode(s)) for s in range(5)])
     assert np.abs(learned - rl.chain_optimal_q(6, 0.9)[:5]).max() < 0.02
@@ -136,6 +152,61 @@ def test_cli_trains_saves_and_evaluates(tmp_path, capsys):
     assert "greedy policy of MLP(6 → 8 → 2" in capsys.readouterr().out
     assert main(["eval", str(out / "q_network.json"), "--env", "CartPole-v1"]) == 2
     assert "does not fit CartPole-v1, which needs 4 inputs and 2 outputs" in capsys.readouterr().err
+
+
+def _saved_chain_model(folder):
+    """A Q-network saved as python -m rl saves it, for the chain of 4 states with a 7-step limit."""
+    folder.mkdir()
+    nn.save(nn.MLP(4, [8, 2], rng=0), folder / "q_network.json")
+    config = rl.QLearningConfig(**{**CHAIN, "env_kwargs": {"n": 4}}, max_episode_steps=7)
+    (folder / "config.json").write_text(json.dumps(dataclasses.asdict(config)))
+    return str(folder / "q_network.json")
+
+
+def test_cli_eval_keeps_the_saved_env_kwargs_for_the_saved_env(tmp_path, capsys):
+    from rl.cli import main
+
+    model = _saved_chain_model(tmp_path / "run")
+    for env_flag in ([], ["--env", "rl/Chain-v0"]):
+        assert main(["eval", model, *env_flag, "--episodes", "1"]) == 0, capsys.readouterr().err
+        printed = capsys.readouterr().out
+        assert 'rl/Chain-v0 {"n": 4}: greedy policy of MLP(4 → 8 → 2' in printed
+        assert "7-step limit" in printed and "note:" not in printed
+    # --env-kwargs still wins over the saved ones (a chain of 6 states needs 6 inputs)
+    assert main(["eval", model, "--env", "rl/Chain-v0", "--env-kwargs", '{"n": 6}']) == 2
+    assert "does not fit rl/Chain-v0, which needs 6 inputs" in capsys.readouterr().err
+
+
+def test_cli_eval_on_another_env_says_which_env_kwargs_it_uses(tmp_path, capsys):
+    from rl.cli import main
+
+    model = _saved_chain_model(tmp_path / "run")  # 4 inputs and 2 actions: CartPole's shape too
+    assert main(["eval", model, "--env", "CartPole-v1", "--episodes", "1", "--success", "survival"]) == 0
+    printed = capsys.readouterr().out
+    assert ('note: --env CartPole-v1 is not the saved env rl/Chain-v0, whose env_kwargs {"n": 4} and time limit '
+            'are not used: CartPole-v1 gets env_kwargs {} (set them with --env-kwargs)') in printed
+    assert "CartPole-v1 {}: greedy policy" in printed
+
+
+def test_cli_evaluations_play_the_compiled_network_when_the_config_says_compiled(tmp_path, capsys, monkeypatch):
+    from rl.cli import main
+
+    players = []
+    original_evaluate = rl.cli.evaluate
+
+    def recording_evaluate(q, *args, **kwargs):
+        players.append(type(q).__name__)
+        return original_evaluate(q, *args, **kwargs)
+
+    monkeypatch.setattr("rl.cli.evaluate", recording_evaluate)
+    out = tmp_path / "run"
+    for compiled in ("--compiled", "--no-compiled"):
+        assert main(["--env", "rl/Chain-v0", "--env-kwargs", "{}", "--steps", "60", "--learning-starts", "50",
+                     "--eval-period", "none", "--eval-episodes", "1", "--final-episodes", "1", compiled,
+                     "--out", str(out), "--no-progress"]) == 0
+        assert main(["eval", str(out / "q_network.json"), "--episodes", "1"]) == 0
+    capsys.readouterr()
+    assert players == ["CompiledQ", "CompiledQ", "MLP", "MLP"]
 
 
 def test_cli_on_another_env_drops_the_default_env_kwargs(tmp_path, capsys):

@@ -34,7 +34,7 @@ def test_training_stores_truncated_steps_as_not_terminated(monkeypatch):
     monkeypatch.setattr("rl.training.ReplayBuffer", RecordingBuffer)
     # the chain's end is 5 steps from the start: with a 3-step limit every episode is truncated
     config = rl.QLearningConfig(env_id="rl/Chain-v0", env_kwargs={}, max_episode_steps=3, total_steps=30,
-                                learning_starts=100, eval_period=None, eval_episodes=1)
+                                learning_starts=29, batch_size=4, eval_period=None, eval_episodes=1)
     rl.train(config)
     assert len(stored) == 30
     assert not any(t.terminated for t in stored)  # every episode was cut by the time limit
