@@ -17,6 +17,7 @@ move together, are judged as they are used.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from autodiff._op_calls import forward_on_floats
@@ -97,6 +98,13 @@ def _check_node(
         partials = [partial for _, partial in input_partials(node, FLOAT)]
     except ArithmeticError as error:
         return False, f"{call}: the op table's derivative fails here ({error})"
+    singular = [d for d in partials if not math.isfinite(d)]
+    if singular and all(math.isfinite(p.data) for p in parents):
+        return False, (
+            f"{call}: its local derivative is {shown_number(singular[0])} here (the op's slope is "
+            "infinite or undefined at this point, e.g. sqrt at 0): backward() passes on a gradient "
+            "that is not finite, which no finite difference matches; check a point away from it"
+        )
     slopes = _slopes(node, moved, eps)
     if slopes is None:
         return False, None

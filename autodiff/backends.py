@@ -1,9 +1,14 @@
 """Backends: the elementary functions the op table is written against, for floats and arrays.
 
 A backend is a namespace with ``exp log log1p sqrt tanh sin cos sigmoid maximum minimum sign
-step max_of min_of first_match``. `FLOAT` runs the engine on Python floats; `NUMPY` runs the same
-rules on arrays, one element per sample. (`Value`'s own backend, used to differentiate
-derivatives, lives beside `Value`.)
+step max_of min_of first_match divide power``. `FLOAT` runs the engine on Python floats; `NUMPY`
+runs the same rules on arrays, one element per sample. (`Value`'s own backend, used to
+differentiate derivatives, lives beside `Value`.)
+
+Both follow IEEE 754 as numpy does, so the two agree: NaN propagates through `max_of`/`min_of`
+wherever it sits, and `divide`/`power` give ±inf where Python's ``/`` and ``**`` would raise
+(``0.5 / 0.0``, ``0.0 ** -0.5``, ``1e-200 ** -2``). Derivative rules use them where a local
+derivative can be infinite at a point the forward rule accepts, so `backward()` never raises.
 """
 
 from __future__ import annotations
@@ -43,15 +48,52 @@ def _minimum(x: float, y: float) -> float:
 
 
 def _sign(x: float) -> float:
-    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0
+    # NaN in, NaN out, as numpy's sign
+    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else x
 
 
 def _step(x: float) -> float:
     return 1.0 if x > 0 else 0.0
 
 
+def _max_of(xs: Sequence[float]) -> float:
+    # builtin max keeps a NaN only when it comes first; numpy's maximum.reduce keeps it anywhere
+    for x in xs:
+        if x != x:
+            return x
+    return max(xs)
+
+
+def _min_of(xs: Sequence[float]) -> float:
+    for x in xs:
+        if x != x:
+            return x
+    return min(xs)
+
+
+def _divide(x: float, y: float) -> float:
+    try:
+        return x / y
+    except ZeroDivisionError:
+        # IEEE 754: a nonzero number over ±0 is an infinity signed by both, 0/0 and NaN/0 are NaN
+        if x != x or x == 0:
+            return math.nan
+        return math.copysign(math.inf, x) * math.copysign(1.0, y)
+
+
+def _power(x: float, y: float) -> float:
+    try:
+        power: float = x**y  # typeshed: float ** float may be complex; not for bases the domain allows
+        return power
+    except ArithmeticError:
+        # 0 ** negative (ZeroDivisionError) and overflow (OverflowError): IEEE 754 gives an
+        # infinity, negative only for a negative base (or -0.0) and an odd integer exponent
+        return math.copysign(math.inf, x) if y % 2 == 1 else math.inf
+
+
 def _first_match(xs: Sequence[Any], out: Any) -> tuple[float, ...]:
-    # the first input equal to the result gets the whole gradient (NaN matches NaN)
+    # the first input equal to the result gets the whole gradient: when the result is NaN, the
+    # first NaN input (none if the NaN came from the constant bound)
     target = out.data if hasattr(out, "data") else out
     mask = [0.0] * len(xs)
     for i, x in enumerate(xs):
@@ -75,9 +117,11 @@ FLOAT = SimpleNamespace(
     minimum=_minimum,
     sign=_sign,
     step=_step,
-    max_of=max,
-    min_of=min,
+    max_of=_max_of,
+    min_of=_min_of,
     first_match=_first_match,
+    divide=_divide,
+    power=_power,
 )
 """The backend of Python floats: the engine's first-order path."""
 
@@ -113,5 +157,7 @@ NUMPY = SimpleNamespace(
     max_of=lambda xs: np.maximum.reduce(np.broadcast_arrays(*xs)),
     min_of=lambda xs: np.minimum.reduce(np.broadcast_arrays(*xs)),
     first_match=_np_first_match,
+    divide=np.divide,
+    power=np.power,
 )
 """The backend of numpy arrays: every op elementwise over a batch of samples."""

@@ -67,8 +67,13 @@ def gradcheck(
     ``fast_mode`` and JAX's ``check_grads`` do; on a mismatch it falls back to the full check,
     whose verdict it returns, to name the input at fault.
 
-    Returns True, or raises `GradcheckError` (returns False if `raise_exception` is False).
-    Raises `ValueError` if `f` is undefined within `eps` of the point.
+    Returns True, or raises `GradcheckError` (returns False if `raise_exception` is False). A
+    gradient that is not finite (``sqrt`` at 0 gives inf) is a mismatch like any other, shown in
+    the table; an `ArithmeticError` raised by `backward()` itself (a local derivative that cannot
+    be computed, e.g. an op of your own) is a failed check too, where PyTorch's ``gradcheck`` lets
+    it through: it is a fault of the gradients, which is what the check is about. Errors of `f`
+    itself propagate: `f` must run at the point, and `ValueError` is raised if `f` is undefined
+    within `eps` of it.
     """
     _check_step(eps)
     _check_tolerance("atol", atol)
@@ -247,7 +252,13 @@ def _analytical_jacobian(outputs: Sequence[Value], point: _Point) -> list[list[f
     try:
         rows = []
         for k, out in enumerate(outputs):
-            first, second = _backward_grads(out, point.leaves), _backward_grads(out, point.leaves)
+            try:
+                first, second = _backward_grads(out, point.leaves), _backward_grads(out, point.leaves)
+            except ArithmeticError as error:
+                raise GradcheckError(
+                    f"gradcheck: backward() of output {k} raised {type(error).__name__}: {error}\n\n"
+                    f"  point: {point.shown()}"
+                ) from error
             if not all(map(_same, first, second)):
                 raise GradcheckError(_reentrancy_report(k, point, first, second))
             rows.append(first)

@@ -12,6 +12,11 @@ Signatures, by arity:
 - variadic: ``forward(m, xs, arg)`` and ``derivative(m, xs, out, arg) -> (dx_0, dx_1, ...)``
 
 ``arg`` is the op's constant argument (the ``2`` of ``x * 2``, a leaky-ReLU slope), or None.
+
+A derivative rule never raises where its forward rule succeeded: where the slope is infinite
+(``sqrt`` at 0, ``x ** 0.5`` at 0) or too large for a float, it is ±inf, as in PyTorch, by way of
+the backend's IEEE `divide` and `power` instead of Python's ``/`` and ``**``, which raise. Plain
+``/`` is kept where the op's domain already excludes a zero divisor.
 The chain rule lives in the engine (`autodiff.graph`); this module knows nothing of `Value`.
 """
 
@@ -128,7 +133,7 @@ def _power_domain(exponent: float) -> tuple[Interval, ...]:
 
 def _power_derivative(m: Any, x: Any, out: Any, exponent: float) -> Any:
     # d/dx x**0 is 0 everywhere, including x = 0 where the general rule would divide by zero
-    return exponent * x ** (exponent - 1) if exponent else 0.0
+    return exponent * m.power(x, exponent - 1) if exponent else 0.0
 
 
 def _split_dot(m: Any, xs: Any, arg: Any) -> Any:
@@ -151,7 +156,7 @@ _TABLE = [
        "x · y."),
     Op("div", 2, lambda m, x, y, a: x / y, lambda m, x, y, out, a: (1.0 / y, -out / y), "/",
        "x / y; y must not be 0.", domain=lambda a: (REALS, NONZERO)),
-    Op("pow", 2, lambda m, x, y, a: x**y, lambda m, x, y, out, a: (y * x ** (y - 1), out * m.log(x)),
+    Op("pow", 2, lambda m, x, y, a: x**y, lambda m, x, y, out, a: (y * m.power(x, y - 1), out * m.log(x)),
        "**", "x ** y with both a Value; the base x must be > 0 (the gradient to y needs log x).",
        domain=lambda a: (POSITIVE, REALS)),
     # one Value and a constant, kept as the node's argument
@@ -166,7 +171,8 @@ _TABLE = [
     Op("rdiv_const", 1, lambda m, x, a: a / x, lambda m, x, out, a: -out / x, "{arg} /",
        "c / x for a constant c; x must not be 0.", domain=lambda a: (NONZERO,)),
     Op("pow_const", 1, lambda m, x, a: x**a, _power_derivative, "** {arg}",
-       "x ** c for a constant c; a negative x needs an integer c.", domain=_power_domain),
+       "x ** c for a constant c; a negative x needs an integer c (at 0 its gradient is inf for 0 < c < 1).",
+       domain=_power_domain),
     Op("rpow_const", 1, lambda m, x, a: a**x, lambda m, x, out, a: out * math.log(a), "{arg} **",
        "c ** x for a constant c > 0."),
     # functions of one Value
@@ -177,8 +183,8 @@ _TABLE = [
        "e ** x; overflows (OverflowError) above about 709.78."),
     Op("log", 1, lambda m, x, a: m.log(x), lambda m, x, out, a: 1.0 / x, "log",
        "The natural logarithm; x must be > 0.", domain=lambda a: (POSITIVE,)),
-    Op("sqrt", 1, lambda m, x, a: m.sqrt(x), lambda m, x, out, a: 0.5 / out, "sqrt",
-       "The square root; x must be >= 0 (at 0 its gradient is infinite: backward() raises there).",
+    Op("sqrt", 1, lambda m, x, a: m.sqrt(x), lambda m, x, out, a: m.divide(0.5, out), "sqrt",
+       "The square root; x must be >= 0 (at 0 its gradient is inf, as in PyTorch).",
        domain=lambda a: (Interval(low=0.0),)),
     Op("tanh", 1, lambda m, x, a: m.tanh(x), lambda m, x, out, a: 1.0 - out * out, "tanh",
        "The hyperbolic tangent."),
@@ -203,10 +209,12 @@ _TABLE = [
        lambda m, xs, out, a: a, "· {arg}", "Σ c_i · x_i for constant coefficients c_i."),
     Op("max", VARIADIC, lambda m, xs, a: m.max_of(xs) if a is None else m.maximum(m.max_of(xs), a),
        lambda m, xs, out, a: m.first_match(xs, out), "max",
-       "The largest input (and constant bound); the gradient goes to the first maximal input."),
+       "The largest input (and constant bound), NaN if any is NaN; the gradient goes to the first "
+       "maximal input (the first NaN one)."),
     Op("min", VARIADIC, lambda m, xs, a: m.min_of(xs) if a is None else m.minimum(m.min_of(xs), a),
        lambda m, xs, out, a: m.first_match(xs, out), "min",
-       "The smallest input (and constant bound); the gradient goes to the first minimal input."),
+       "The smallest input (and constant bound), NaN if any is NaN; the gradient goes to the first "
+       "minimal input (the first NaN one)."),
 ]
 
 OPS: dict[str, Op] = {op.name: op for op in _TABLE}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import contextvars
 import numbers
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Union
@@ -19,7 +20,10 @@ Number = int | float
 Operand = Union["Value", int, float]  # noqa: UP007 - a forward reference
 """What an arithmetic operator accepts on either side of a `Value`."""
 
-_recording = True
+# Per thread (and per asyncio task), as PyTorch's grad mode is per thread: a no_grad() in one
+# thread leaves the graphs other threads build whole. A new thread starts recording.
+_recording = contextvars.ContextVar("autodiff_recording", default=True)
+_is_recording = _recording.get
 
 
 class Value:
@@ -211,7 +215,7 @@ def _binary(op: Op, x: Value, y: Value) -> Value:
         raise _domain_error(op, (x.data, y.data), None, error) from error
     node: Value = _new(Value)
     node.data, node.grad, node.name, node.arg = out, 0.0, None, None
-    if _recording:
+    if _is_recording():
         node.op, node._x, node._y = op, x, y
     else:
         node.op = None
@@ -235,7 +239,7 @@ def _apply(op: Op, x: Value, arg: Any = None) -> Value:
         raise _domain_error(op, (x.data,), arg, error) from error
     node: Value = _new(Value)
     node.data, node.grad, node.name = out, 0.0, None
-    if _recording:
+    if _is_recording():
         node.op, node.arg, node._x = op, arg, x
     else:
         node.op = node.arg = None
@@ -287,7 +291,7 @@ def _variadic(op: Op, parents: Sequence[Value], arg: Any) -> Value:
         raise _domain_error(op, [p.data for p in parents], arg, error) from error
     node: Value = _new(Value)
     node.data, node.grad, node.name = out, 0.0, None
-    if _recording:
+    if _is_recording():
         node.op, node.arg, node._xs = op, arg, parents
     else:
         node.op = node.arg = None
@@ -374,22 +378,28 @@ def _extremum(op: Op, values: Iterable[Value | Number]) -> Value:
     nodes, constants = _split(values, f"autodiff.{op.name}()")
     if not nodes and not constants:
         raise ValueError(f"autodiff.{op.name}() of an empty sequence: there is no {op.name} of nothing")
+    # the backend's max/min, not the builtins: a NaN must win wherever it sits
+    extremum = FLOAT.max_of if op is _MAX else FLOAT.min_of
     if not nodes:
-        return Value(builtins.max(constants) if op is _MAX else builtins.min(constants))
+        return Value(extremum(constants))
     # numbers join as one constant bound, kept as the node's argument; they get no gradient
-    bound = None
-    if constants:
-        bound = builtins.max(constants) if op is _MAX else builtins.min(constants)
-    return _variadic(op, nodes, bound)
+    return _variadic(op, nodes, extremum(constants) if constants else None)
 
 
 def max(values: Iterable[Value | Number]) -> Value:  # noqa: A001 - the name users expect
-    """The largest of `values` as one node; the gradient goes to the first maximal Value."""
+    """The largest of `values` as one node; the gradient goes to the first maximal Value.
+
+    NaN propagates wherever it sits, as with numpy: if any of `values` is NaN the result is NaN,
+    and its gradient goes to the first NaN Value (to none if only a number is NaN).
+    """
     return _extremum(_MAX, values)
 
 
 def min(values: Iterable[Value | Number]) -> Value:  # noqa: A001 - the name users expect
-    """The smallest of `values` as one node; the gradient goes to the first minimal Value."""
+    """The smallest of `values` as one node; the gradient goes to the first minimal Value.
+
+    NaN propagates as in `max`.
+    """
     return _extremum(_MIN, values)
 
 
@@ -398,7 +408,8 @@ def no_grad() -> Iterator[None]:
     """Inside this context, ops record no parents: their results are leaves.
 
     Use it for targets that must stay constant, such as Q-learning's r + α·max Q(x', ·).
-    Also works as a decorator.
+    Also works as a decorator. It applies to the current thread only (and the current asyncio
+    task), as PyTorch's ``no_grad``: other threads keep building graphs.
     """
     with recording(False):
         yield
@@ -406,17 +417,16 @@ def no_grad() -> Iterator[None]:
 
 @contextlib.contextmanager
 def recording(enabled: bool) -> Iterator[None]:
-    """Inside this context, ops record their parents if `enabled`, and make leaves if not.
+    """Inside this context, ops of the current thread record their parents if `enabled`, and make leaves if not.
 
     `no_grad` is ``recording(False)``; higher-order derivatives use ``recording(True)`` so that
     a graph of the derivative is built even inside `no_grad`.
     """
-    global _recording
-    previous, _recording = _recording, enabled
+    token = _recording.set(enabled)
     try:
         yield
     finally:
-        _recording = previous
+        _recording.reset(token)
 
 
 def _value_backend() -> Any:
@@ -431,7 +441,7 @@ def _value_backend() -> Any:
         exp=unary("exp"), log=unary("log"), sqrt=unary("sqrt"), tanh=unary("tanh"),
         sin=unary("sin"), cos=unary("cos"), sigmoid=unary("sigmoid"),
         sign=lambda v: FLOAT.sign(v.data), step=lambda v: FLOAT.step(v.data),
-        first_match=first_match,
+        first_match=first_match, divide=lambda x, y: x / y, power=lambda x, y: x**y,
     )
 
 

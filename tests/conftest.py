@@ -1,16 +1,29 @@
-"""Hypothesis profiles, registered once: `ci` (derandomized, thorough) when CI is set, else `dev`."""
+"""Hypothesis profiles, registered once: `ci` (derandomized, thorough) when CI is true, else `dev`."""
 
 import os
 
 from hypothesis import HealthCheck, settings
 
+
+def says_true(setting: str | None) -> bool:
+    """Whether an environment variable's value means true: ``true``, ``1`` or ``yes`` (any case)."""
+    return (setting or "").strip().lower() in {"true", "1", "yes"}
+
+
+ON_CI = says_true(os.environ.get("CI"))
+"""Whether CI is set to a true value: ``CI=false`` or ``CI=0`` is not CI."""
+
+# Hypothesis itself loads a CI profile of its own when CI is set to anything, CI=false included:
+# both profiles start from Hypothesis' plain defaults instead of whatever it loaded
 settings.register_profile(
     "ci",
+    settings.get_profile("default"),
     derandomize=True,
+    database=None,
     deadline=None,
     max_examples=300,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.register_profile("dev", deadline=None, max_examples=100)
-settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+settings.register_profile("dev", settings.get_profile("default"), deadline=None, max_examples=100)
+settings.load_profile("ci" if ON_CI else os.environ.get("HYPOTHESIS_PROFILE", "dev"))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import autodiff
-from autodiff import GradcheckError, Value, gradcheck, numerical_gradient
+from autodiff import OPS, GradcheckError, Value, gradcheck, numerical_gradient
 
 
 def table_rows(message):
@@ -85,6 +85,40 @@ def test_several_outputs_are_checked_one_by_one():
 def test_raise_exception_false_returns_false():
     assert gradcheck(leaks_through_data, [0.5, 2.0], raise_exception=False) is False
     assert gradcheck(lambda x, y: x * y, [0.5, 2.0], raise_exception=False) is True
+
+
+def test_an_infinite_gradient_is_a_mismatch_in_the_table():
+    # sqrt(|x|) at 0, with |x| as leaky_relu of slope −1 (gradient −1 at 0): backward gives −inf,
+    # central differences (√eps − √eps) / 2·eps give 0
+    assert gradcheck(lambda x: x.leaky_relu(-1.0).sqrt(), [0.0], raise_exception=False) is False
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(lambda x: x.leaky_relu(-1.0).sqrt(), [0.0])
+    assert marked_cells(str(caught.value))[0][:4] == ["0", "0", "-inf", "0"]
+    assert "sqrt(0): its local derivative is inf here" in " ".join(str(caught.value).split())
+    # NaN (0 · inf) too: the reviewer's norm at the origin
+    assert gradcheck(lambda x: (x * x).sqrt(), [0.0], raise_exception=False) is False
+
+
+def test_an_error_raised_by_backward_is_a_failed_check():
+    tanh = OPS["tanh"]
+    right = tanh.derivative
+
+    def broken(*args):
+        raise ZeroDivisionError("float division by zero")
+
+    x = Value(0.5, name="x")
+    object.__setattr__(tanh, "derivative", broken)
+    try:
+        assert gradcheck(lambda x: x.tanh() * 2, [x], raise_exception=False) is False
+        with pytest.raises(GradcheckError, match=r"backward\(\) of output 0 raised ZeroDivisionError") as caught:
+            gradcheck(lambda x: x.tanh() * 2, [x])
+    finally:
+        object.__setattr__(tanh, "derivative", right)
+    assert "tanh(0.5)" in str(caught.value) and "point: x = 0.5" in str(caught.value)
+    assert x.grad == 0.0 and x.data == 0.5
+    # an error of f itself at the point is not a verdict on gradients: it propagates
+    with pytest.raises(OverflowError, match="exp"):
+        gradcheck(lambda x: x.exp(), [800.0], raise_exception=False)
 
 
 def test_gradcheck_error_is_an_assertion_error():

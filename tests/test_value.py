@@ -3,12 +3,23 @@
 import gc
 import math
 import sys
+import threading
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import autodiff
 from autodiff import OPS, Value, topological_order
+from autodiff.backends import FLOAT, NUMPY
+from autodiff.ops import VARIADIC
+from autodiff.testing import OpCall
+
+
+def same_number(a, b):
+    """Equal, NaN included (float64 rounding aside: numpy's exp, tanh... may differ in the last bit)."""
+    return (math.isnan(a) and math.isnan(b)) or a == b or abs(a - b) <= 1e-12 * abs(b)
 
 
 def test_readme_example():
@@ -171,6 +182,36 @@ def test_no_grad_makes_leaves_and_restores_recording():
     assert (x * x).op is OPS["mul"]
 
 
+def test_no_grad_applies_to_the_current_thread_only():
+    made = {}
+
+    def elsewhere():
+        made["recorded"] = Value(1.0) * Value(2.0)
+
+    with autodiff.no_grad():
+        thread = threading.Thread(target=elsewhere)
+        thread.start()
+        thread.join()
+        assert (Value(1.0) * 2).op is None
+    assert made["recorded"].op is OPS["mul"]
+    # and the other way round: a thread inside no_grad while this one records
+    entered, release = threading.Event(), threading.Event()
+
+    def quietly():
+        with autodiff.no_grad():
+            entered.set()
+            release.wait(10)
+            made["leaf"] = Value(1.0) * 2
+
+    thread = threading.Thread(target=quietly)
+    thread.start()
+    assert entered.wait(10)
+    recorded = Value(1.0) * 2
+    release.set()
+    thread.join()
+    assert recorded.op is OPS["mul_const"] and made["leaf"].op is None
+
+
 def test_no_grad_restores_recording_after_an_error():
     with pytest.raises(ValueError), autodiff.no_grad():
         Value(-1.0).log()
@@ -272,10 +313,119 @@ def test_outside_a_domain_the_error_names_the_op_and_the_input(operation, error,
         assert word in str(info.value)
 
 
-def test_an_infinite_derivative_in_backward_names_the_op():
-    y = Value(0.0).sqrt()
-    with pytest.raises(ZeroDivisionError, match="sqrt"):
+def grads_of(f, *inputs):
+    leaves = [Value(x) for x in inputs]
+    f(*leaves).backward()
+    return [leaf.grad for leaf in leaves]
+
+
+@pytest.mark.parametrize(
+    ("f", "inputs", "expected"),
+    [
+        # infinite slopes, as PyTorch: d sqrt(x)/dx at 0 is inf (-inf at -0.0, where sqrt is -0.0)
+        (Value.sqrt, [0.0], [math.inf]),
+        (Value.sqrt, [-0.0], [-math.inf]),
+        (lambda x: x**0.5, [0.0], [math.inf]),
+        (lambda x: x**0.25, [0.0], [math.inf]),
+        # slopes too large for a float, where Python's ** raises OverflowError
+        (lambda x: x**-1, [1e-200], [-math.inf]),
+        (lambda x: x**-2, [-1e-120], [math.inf]),
+        (lambda x: x**-0.5, [1e-300], [-math.inf]),
+        (lambda x, y: x**y, [1e-200, -1.0], [-math.inf, 1e200 * math.log(1e-200)]),
+        # a leaf's other paths still get their whole gradient
+        (lambda x, z: x * 3 + z.sqrt(), [2.0, 0.0], [3.0, math.inf]),
+        # 0 · inf is NaN, as in PyTorch: the norm at the origin
+        (lambda x, y: (x * x + y * y).sqrt(), [0.0, 0.0], [math.nan, math.nan]),
+    ],
+)
+def test_an_infinite_local_derivative_gives_an_infinite_gradient(f, inputs, expected):
+    assert grads_of(f, *inputs) == pytest.approx(expected, nan_ok=True)
+
+
+# every kind of float: zeros of both signs, infinities, NaN, subnormal, huge, tiny, everyday
+EXTREMES = [0.0, -0.0, math.inf, -math.inf, math.nan, 5e-324, -1e-310, 1e-200, -1e-120, 1e300, -1e300, 1.0, -2.0, 0.5]
+WIDE = st.sampled_from(EXTREMES) | st.floats()
+WIDE_ARGS = {
+    **dict.fromkeys(["add_const", "rsub_const", "mul_const", "div_const", "rdiv_const", "pow_const"], WIDE),
+    **dict.fromkeys(["leaky_relu", "sum"], WIDE),
+    # the public API takes c ** x for c > 0 only (c <= 0 raises before the op)
+    "rpow_const": st.sampled_from([math.inf, 5e-324, 1e300, 0.5, 2.0]) | st.floats(min_value=0.0, exclude_min=True),
+    **dict.fromkeys(["max", "min"], st.none() | WIDE),
+}
+
+
+def test_the_wide_inputs_cover_every_constant_argument():
+    assert {op.name for op in OPS.values() if "{arg}" in op.template} - {"linear"} <= set(WIDE_ARGS)
+
+
+@pytest.mark.parametrize("op", list(OPS.values()), ids=list(OPS))
+@given(data=st.data())
+def test_backward_never_raises_after_a_forward_that_succeeded(op, data):
+    """NaN and infinity never crash the engine; the numpy backend's derivatives are the same numbers."""
+    if op.arity != VARIADIC:
+        count = op.arity
+    else:
+        count = 2 * data.draw(st.integers(1, 2)) if op.name == "dot" else data.draw(st.integers(1, 4))
+    arg = data.draw(st.tuples(*[WIDE] * count) if op.name == "linear" else WIDE_ARGS.get(op.name, st.none()))
+    inputs = data.draw(st.lists(WIDE, min_size=count, max_size=count))
+    leaves = [Value(x) for x in inputs]
+    try:
+        out = OpCall(op, tuple(inputs), arg)(*leaves)
+    except (ArithmeticError, ValueError):
+        return  # outside the op's domain: the forward rule raised, with a message naming the op
+    assert type(out.data) is float
+    out.backward()
+    columns = [np.array([x]) for x in inputs]
+    with np.errstate(all="ignore"):
+        if op.arity == 1:
+            partials = [op.derivative(NUMPY, columns[0], np.array([out.data]), arg)]
+        elif op.arity == 2:
+            partials = op.derivative(NUMPY, *columns, np.array([out.data]), arg)
+        else:
+            partials = op.derivative(NUMPY, columns, np.array([out.data]), arg)
+    for leaf, partial in zip(leaves, partials, strict=True):
+        assert same_number(leaf.grad, float(np.broadcast_to(partial, (1,))[0])), (leaf.grad, partial)
+
+
+@pytest.mark.parametrize("extremum", [autodiff.max, autodiff.min])
+@pytest.mark.parametrize("position", [0, 1, 2])
+def test_nan_propagates_through_max_and_min_wherever_it_sits(extremum, position):
+    xs = [Value(1.0), Value(2.0)]
+    xs.insert(position, Value(math.nan))
+    y = extremum(xs)
+    y.backward()
+    assert math.isnan(y.data)
+    # the gradient goes to the NaN input, the first one if there are several
+    assert [x.grad for x in xs] == [1.0 if i == position else 0.0 for i in range(3)]
+    twice = [Value(math.nan), Value(1.0), Value(math.nan)]
+    extremum(twice[position:] + twice[:position]).backward()
+    assert sum(x.grad for x in twice) == 1.0 and twice[1].grad == 0.0
+
+
+@pytest.mark.parametrize("extremum", [autodiff.max, autodiff.min])
+def test_a_nan_among_the_numbers_of_max_and_min_wins_and_sends_no_gradient(extremum):
+    for numbers in ([math.nan, 5.0], [5.0, math.nan]):
+        x = Value(1.0)
+        y = extremum([x, *numbers])
         y.backward()
+        assert math.isnan(y.data) and x.grad == 0.0
+        assert math.isnan(extremum(numbers).data)
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("bound", [None, 0.5, math.nan])
+def test_max_and_min_with_nan_agree_with_the_numpy_backend(name, bound):
+    op = OPS[name]
+    nan = math.nan
+    rows = [[1.0, nan, 3.0], [nan, 1.0, 3.0], [1.0, 3.0, nan], [nan, nan, 1.0], [1.0, 3.0, 2.0]]
+    columns = [np.array(column) for column in zip(*rows, strict=True)]
+    with np.errstate(all="ignore"):
+        out = op.forward(NUMPY, columns, bound)
+        partials = op.derivative(NUMPY, columns, out, bound)
+    for k, row in enumerate(rows):
+        expected = op.forward(FLOAT, row, bound)
+        assert same_number(out[k], expected), (row, out[k], expected)
+        assert [p[k] for p in partials] == list(op.derivative(FLOAT, row, expected, bound))
 
 
 def test_nan_and_infinity_propagate():
