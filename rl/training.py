@@ -153,7 +153,7 @@ def train(
             history.record("losses/td_loss", step, stats.loss)
             history.record("losses/q_values", step, stats.mean_q)
         if config.target_sync_period is not None and step % config.target_sync_period == 0:
-            target_q.load_state_dict(q.state_dict())
+            _copy_weights(q.state_dict(), target_q)
         if config.eval_period is not None and step % config.eval_period == 0:
             record_evaluation(step)
         bar.update()
@@ -165,15 +165,22 @@ def train(
     kept_step = step
     if config.keep_best:
         kept_step, state = kept
-        q.load_state_dict(state)
+        _copy_weights(state, q)
     return TrainResult(q, history, config, time.perf_counter() - started, episodes, kept_step)
 
 
 def _copy_network(q: nn.MLP) -> nn.MLP:
     # a fixed seed: drawing the copy's throwaway initial weights must not use the run's generator
     copy_of_q = nn.MLP(q.nin, q.nouts, activation=q.activation, rng=0)
-    copy_of_q.load_state_dict(q.state_dict())
+    _copy_weights(q.state_dict(), copy_of_q)
     return copy_of_q
+
+
+def _copy_weights(state: dict[str, float], q: nn.MLP) -> None:
+    # not load_state_dict: a diverged run's NaN weights are copied like any others, so the run
+    # goes on and its history shows the divergence instead of stopping at a target sync
+    for (name, parameter) in q.named_parameters():
+        parameter.data = state[name]
 
 
 def _copy_env(env: gymnasium.Env[Any, Any]) -> gymnasium.Env[Any, Any]:

@@ -242,3 +242,13 @@ def test_cli_help_documents_the_fields(capsys):
     for flag in ["--env", "--seed", "--steps", "--target-sync-period", "--loss", "python -m rl eval"]:
         assert flag in text
     assert "Discount factor (α in the lecture" in text
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_a_diverging_run_finishes_and_its_history_shows_the_divergence(compiled):
+    """A step size far too large makes the TD loss NaN; target syncs and keep_best still copy the weights."""
+    config = rl.QLearningConfig(**CHAIN, hidden_sizes=(8,), loss="sum", optimizer="sgd", learning_rate=50.0,
+                                target_sync_period=10, total_steps=300, eval_period=100, eval_episodes=1, seed=0,
+                                compiled=compiled, keep_best=True)
+    losses = [loss for _, loss in rl.train(config).history.metrics["losses/td_loss"]]
+    assert not np.isfinite(losses[-1])
