@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from autodiff.drawing import RANKDIRS, SAVE_FORMATS, draw
+from autodiff.drawing import DEFAULT_MAX_NODES, RANKDIRS, SAVE_FORMATS, draw
 from autodiff.expression import FUNCTIONS, ExpressionError, parse, parse_binding
-from autodiff.graph import topological_order
-from autodiff.render import RenderError
+from autodiff.render import DEFAULT_TIMEOUT, RenderError
 from autodiff.value import Value
 
 __all__ = ["main"]
@@ -74,7 +73,29 @@ def _parser() -> argparse.ArgumentParser:
             )
             command.add_argument("--rankdir", choices=RANKDIRS, default="LR", help="direction (default LR)")
             command.add_argument("--color-by-grad", action="store_true", help="darker for larger |grad|")
+            command.add_argument(
+                "--max-nodes", type=_positive(int), default=DEFAULT_MAX_NODES, metavar="N",
+                help=f"refuse to draw more nodes than this (default {DEFAULT_MAX_NODES}): bigger pictures are "
+                     "unreadable and slow to lay out",
+            )
+            command.add_argument(
+                "--timeout", type=_positive(float), default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                help=f"give up laying out the picture after this long (default {DEFAULT_TIMEOUT:g})",
+            )
     return parser
+
+
+def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
+    def convert(text: str) -> float:
+        try:
+            number = kind(text)
+        except ValueError:
+            number = 0
+        if not number > 0 or number != number:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a positive {kind.__name__}")
+        return number
+
+    return convert
 
 
 def _picture_path(text: str) -> Path:
@@ -123,11 +144,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _save(root: Value, arguments: argparse.Namespace) -> int:
-    # the expression was typed by hand: draw it whatever its size
-    drawing = draw(root, rankdir=arguments.rankdir, color_by_grad=arguments.color_by_grad,
-                   max_nodes=2 * len(topological_order(root)))
     try:
-        path = drawing.save(arguments.output)
+        drawing = draw(root, rankdir=arguments.rankdir, color_by_grad=arguments.color_by_grad,
+                       max_nodes=arguments.max_nodes)
+    except ValueError as error:  # too many nodes: a long expression would take Graphviz minutes
+        message = str(error).replace("pass max_nodes=", "pass --max-nodes ")
+        print(f"python -m autodiff: error: {message}", file=sys.stderr)
+        return BAD_INPUT
+    try:
+        path = drawing.save(arguments.output, timeout=arguments.timeout)
     except (RenderError, OSError) as error:
         print(f"python -m autodiff: error: {error}", file=sys.stderr)
         return RENDER_FAILED

@@ -1,6 +1,6 @@
 """Pictures of computation graphs: `draw` turns a `Value`'s graph into a Graphviz `Drawing`.
 
-One record per value (its name, data and grad), one small node per op labelled from the op
+One box per value (its name, data and grad, a line each), one small node per op labelled from the op
 table (``× 2``, ``** 3``, ``tanh``), edges in argument order. Node ids are topological indices,
 so the same graph gives the same DOT source on every run and machine. Values of `nn` modules
 are grouped in clusters, or collapsed into one box per module (see `autodiff.scopes`).
@@ -19,7 +19,7 @@ from typing import Literal
 import graphviz
 
 from autodiff.graph import topological_order
-from autodiff.render import render
+from autodiff.render import DEFAULT_TIMEOUT, render
 from autodiff.scopes import ModulePath, infer_scopes, modules_of
 from autodiff.value import Value
 
@@ -32,10 +32,15 @@ DEFAULT_MAX_NODES = 400
 RANKDIRS = ("LR", "TB", "RL", "BT")
 SAVE_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 
-# ordering=in: the inputs of an op are laid out in argument order
-_GRAPH = {"ordering": "in", "nodesep": "0.15", "ranksep": "0.3", "fontname": "Helvetica", "fontsize": "11"}
-_NODE = {"shape": "record", "style": "filled", "fillcolor": "white", "fontname": "Helvetica",
-         "fontsize": "11"}
+# ordering=in: the inputs of an op are laid out in argument order. nslimit caps the network simplex
+# that places the nodes across ranks: uncapped, Graphviz 16's WebAssembly build spends minutes on
+# graphs of a few hundred nodes with a value used at every step (an RNN's weight, x in y + x*i),
+# for a picture that barely differs
+_GRAPH = {"ordering": "in", "nodesep": "0.15", "ranksep": "0.3", "nslimit": "4", "fontname": "Helvetica",
+          "fontsize": "11"}
+# values are boxes with a line per field, not records: dot 2.43 takes minutes to route edges
+# between a few hundred records
+_NODE = {"shape": "box", "style": "filled", "fillcolor": "white", "fontname": "Helvetica", "fontsize": "11"}
 _EDGE = {"arrowsize": "0.6", "fontname": "Helvetica", "fontsize": "9", "fontcolor": "#6b7280"}
 _OP = {"shape": "ellipse", "fillcolor": "#f3f4f6", "height": "0.3", "margin": "0.04,0.02"}
 _BOX = {"shape": "box", "style": "rounded,filled", "fillcolor": "#e5e7eb"}
@@ -99,16 +104,23 @@ class Drawing:
         """The DOT source of the picture."""
         return str(self.digraph.source)
 
-    def render(self, format: str = "svg") -> bytes:  # noqa: A002 - Graphviz's name for it
-        """The picture as ``svg``, ``png`` or ``pdf`` bytes."""
-        return render(self.source, format)
+    def render(self, format: str = "svg", *, timeout: float | None = DEFAULT_TIMEOUT) -> bytes:  # noqa: A002
+        """The picture as ``svg``, ``png`` or ``pdf`` bytes.
 
-    def svg(self) -> str:
-        """The picture as SVG text."""
-        return self.render("svg").decode("utf-8")
+        Raises `autodiff.render.RenderError` if Graphviz takes more than `timeout` seconds to lay
+        it out (None: wait as long as it takes).
+        """
+        return render(self.source, format, timeout=timeout)
 
-    def save(self, path: str | Path) -> Path:
-        """Write the picture to `path`, in the format of its extension: .svg, .png, .pdf or .dot/.gv."""
+    def svg(self, *, timeout: float | None = DEFAULT_TIMEOUT) -> str:
+        """The picture as SVG text (see `render` for `timeout`)."""
+        return self.render("svg", timeout=timeout).decode("utf-8")
+
+    def save(self, path: str | Path, *, timeout: float | None = DEFAULT_TIMEOUT) -> Path:
+        """Write the picture to `path`, in the format of its extension: .svg, .png, .pdf or .dot/.gv.
+
+        See `render` for `timeout`.
+        """
         path = Path(path)
         format = SAVE_FORMATS.get(path.suffix.lower())  # noqa: A001 - Graphviz's name for it
         if format is None:
@@ -116,7 +128,7 @@ class Drawing:
                 f"cannot save a drawing as {path.name!r}: the extension chooses the format, one of "
                 f"{', '.join(SAVE_FORMATS)}"
             )
-        data = self.source.encode("utf-8") if format == "dot" else self.render(format)
+        data = self.source.encode("utf-8") if format == "dot" else self.render(format, timeout=timeout)
         path.write_bytes(data)
         return path
 
@@ -189,22 +201,28 @@ def _grad_level(grad: float, largest: float) -> int:
     return 1 + round(8 * abs(grad) / largest) if largest > 0 else 1
 
 
-def _too_big(count: tuple[int, int, int], max_nodes: int, alternatives: dict[str, int]) -> ValueError:
+def _too_big(count: tuple[int, int, int], max_nodes: int, collapsed: dict[Collapse, int]) -> ValueError:
     values, ops, boxes = count
     total = values + ops + boxes
-    helpful = [f"collapse={name!r} draws {n}" for name, n in alternatives.items() if n <= max_nodes]
-    if helpful:
-        advice = "; ".join(helpful) + " nodes"
+    smaller = {mode: n for mode, n in collapsed.items() if n < total}
+    fitting = [f"collapse={mode!r} draws {n}" for mode, n in smaller.items() if n <= max_nodes]
+    smaller_part = "draw a smaller part of the graph (one sample's loss rather than a batch's)"
+    if fitting:
+        advice = f"To make it readable: {'; '.join(fitting)} nodes; or {smaller_part}"
+    elif any(n < collapsed[None] for n in collapsed.values()):
+        # modules are named, and collapsing them is not enough
+        counts = ", ".join(f"{'no collapse' if mode is None else f'collapse={mode!r}'}: {n}"
+                           for mode, n in collapsed.items())
+        advice = f"Even collapsing modules leaves too many nodes ({counts}): {smaller_part}"
     else:
         advice = (
-            "name parameters by module (e.g. 'layers.0.neurons.3.w.1') to draw each neuron or layer "
-            "as one box with collapse='neuron' or collapse='layer'"
+            "To make it readable: name parameters by module (e.g. 'layers.0.neurons.3.w.1') to draw each "
+            f"neuron or layer as one box with collapse='neuron' or collapse='layer'; or {smaller_part}"
         )
     return ValueError(
         f"draw(): the graph has {total} nodes to draw ({values} values, {ops} ops"
         f"{f', {boxes} modules' if boxes else ''}), more than max_nodes={max_nodes}; a picture that "
-        f"big is unreadable and slow to lay out. To make it readable: {advice}; or draw a smaller "
-        f"part of the graph (one sample's loss); or pass max_nodes={total} to draw it all anyway"
+        f"big is unreadable and slow to lay out. {advice}; or pass max_nodes={total} to draw it all anyway"
     )
 
 
@@ -249,8 +267,8 @@ def draw(
     layout = _layout(order, scopes, collapse)
     count = layout.count()
     if sum(count) > max_nodes:
-        alternatives = {name: sum(_layout(order, scopes, name).count()) for name in ("neuron", "layer")}
-        raise _too_big(count, max_nodes, {k: n for k, n in alternatives.items() if n < sum(count)})
+        modes: tuple[Collapse, ...] = (None, "neuron", "layer")
+        raise _too_big(count, max_nodes, {mode: sum(_layout(order, scopes, mode).count()) for mode in modes})
     digraph = _build(layout, root, rankdir, show_grad, clusters, color_by_grad, digits)
     values, ops, boxes = count
     return Drawing(digraph, values=values, ops=ops, boxes=boxes)
@@ -262,7 +280,9 @@ def _build(
 ) -> graphviz.Digraph:
     order, boxes = layout.order, layout.boxes
     index = {value: i for i, value in enumerate(order)}
-    box_ids = {module: f"m{k}" for k, module in enumerate(dict.fromkeys(boxes.values()))}
+    # boxes in the order of their paths, numbers as numbers: Graphviz keeps neurons 0, 1, ..., 15 in order
+    modules = sorted(set(boxes.values()), key=_path_order)
+    box_ids = {module: f"m{k}" for k, module in enumerate(modules)}
     top = graphviz.Digraph(
         "autodiff", graph_attr={**_GRAPH, "rankdir": rankdir}, node_attr=_NODE, edge_attr=_EDGE
     )
@@ -280,7 +300,7 @@ def _build(
                 attrs["fontcolor"] = "white"
         elif fill != "white":
             attrs["fillcolor"] = fill
-        frame.node(f"v{index[value]}", _record(value, module, show_grad, digits), **attrs)
+        frame.node(f"v{index[value]}", _label(value, module, show_grad, digits), **attrs)
         if value.op is not None:
             frame.node(f"o{index[value]}", _text_escape(value.op.label(value.arg)), **_OP)
     _add_boxes(frames, boxes, box_ids, root)
@@ -289,15 +309,22 @@ def _build(
     return top
 
 
-def _record(value: Value, module: ModulePath, show_grad: bool, digits: int) -> str:
+def _label(value: Value, module: ModulePath, show_grad: bool, digits: int) -> str:
     name = value.name
     if name is not None and module:
         # in the frame of layers.0.neurons.3, layers.0.neurons.3.w.1 is shown as w.1
         name = name.removeprefix(".".join(module) + ".")
-    fields = ([name] if name is not None else []) + [f"data {_format(value.data, digits)}"]
+    # Graphviz's WebAssembly build crashes on a label that opens with a line break before a long
+    # line, and a line break at either end of a name shows nothing anyway
+    name = name.strip("\r\n") if name is not None else ""
+    lines = ([name] if name else []) + [f"data {_format(value.data, digits)}"]
     if show_grad:
-        fields.append(f"grad {_format(value.grad, digits)}")
-    return "{ " + " | ".join(map(record_escape, fields)) + " }"
+        lines.append(f"grad {_format(value.grad, digits)}")
+    return _text_escape("\n".join(lines))
+
+
+def _path_order(path: ModulePath) -> tuple[tuple[int, int, str], ...]:
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in path)
 
 
 def _add_boxes(

@@ -97,7 +97,8 @@ _UNSUPPORTED = {
     ast.ListComp: "comprehensions", ast.SetComp: "comprehensions", ast.DictComp: "comprehensions",
     ast.GeneratorExp: "comprehensions", ast.Compare: "comparisons", ast.BoolOp: "'and' and 'or'",
     ast.IfExp: "conditional expressions", ast.NamedExpr: "assignments", ast.List: "lists",
-    ast.Tuple: "tuples", ast.Dict: "dicts", ast.Set: "sets", ast.JoinedStr: "strings", ast.Await: "await",
+    ast.Tuple: "tuples", ast.Dict: "dicts", ast.Set: "sets", ast.JoinedStr: "strings", ast.Await: "'await' expressions",
+    ast.Yield: "'yield' expressions", ast.YieldFrom: "'yield from' expressions",
 }
 
 
@@ -152,6 +153,10 @@ class Expression:
                 result = self._call(node, FUNCTIONS[node.func.id], arguments)
         except ExpressionError:
             raise
+        except ZeroDivisionError as error:  # the op table's message names internal ops such as rdiv_const
+            raise self._error(f"division by zero in {self._source(node)}", node) from error
+        except OverflowError as error:  # Python's message is "(34, 'Numerical result out of range')"
+            raise self._error(f"{self._source(node)} overflows: the result is too large for a float", node) from error
         except (ArithmeticError, ValueError) as error:
             raise self._error(str(error), node) from error
         if isinstance(result, complex):

