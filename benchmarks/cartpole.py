@@ -41,7 +41,7 @@ def main() -> None:
     rows = []
     for seed in args.seeds:
         result = rl.train(rl.tuned_config("CartPole-v1", seed=seed))
-        final = rl.evaluate(result.q_network, "CartPole-v1", args.episodes, seed=FRESH_SEED + seed,
+        final = rl.evaluate(rl.CompiledQ(result.q_network), "CartPole-v1", args.episodes, seed=FRESH_SEED + seed,
                             success="survival")
         steps = result.history.steps("eval/mean_return")[-1]
         row = {"seed": seed, "seconds": result.seconds, "env_steps": steps, "kept_step": result.kept_step,
