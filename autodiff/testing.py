@@ -267,6 +267,8 @@ def programs(
         raise InvalidArgument(f"programs() n_inputs must be an int >= 1 or a strategy, got {n_inputs!r}")
     if not isinstance(max_ops, int) or isinstance(max_ops, bool) or max_ops < 1:
         raise InvalidArgument(f"programs() max_ops must be an int >= 1, got {max_ops!r}")
+    if isinstance(ops, str):
+        raise InvalidArgument(f"programs() ops must be a list of op names such as [{ops!r}], not the string {ops!r}")
     chosen = [_resolve_op(op, "programs") for op in (OPS.values() if ops is None else ops)]
     if not chosen:
         raise InvalidArgument("programs() ops must name at least one op")

@@ -83,6 +83,12 @@ def test_bad_arguments_are_invalid_argument(make):
         make()
 
 
+def test_ops_given_as_one_string_is_invalid_argument_that_says_so():
+    # a string is iterable: without the check, "tanh" would be read as the ops "t", "a", "n", "h"
+    with pytest.raises(InvalidArgument, match=r"not the string 'tanh'"):
+        programs(ops="tanh")
+
+
 def test_arguments_are_keyword_only():
     with pytest.raises(TypeError):
         finite_floats(0.0, 1.0)  # type: ignore[misc]
