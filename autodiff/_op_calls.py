@@ -35,4 +35,4 @@ def apply_to_values(op: Op, values: Sequence[Value], arg: Any) -> Value:
     if op.arity == 2:
         # binary ops have no constant argument
         return _value._binary(op, values[0], values[1])
-    return _value._variadic(op, values, arg)
+    return _value.variadic_node(op, values, arg)

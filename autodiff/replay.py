@@ -27,7 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 from autodiff.backends import FLOAT, NUMPY
 from autodiff.graph import topological_order
 from autodiff.ops import VARIADIC, Op
-from autodiff.value import Value, _apply, _binary, _variadic
+from autodiff.value import Value, _apply, _binary, variadic_node
 
 __all__ = ["BatchGradients", "CompiledFunction", "compile"]
 
@@ -161,7 +161,7 @@ def _value_graph_error(op: Op, inputs: list[float], arg: Any) -> Exception | Non
         elif op.arity == 2:
             _binary(op, xs[0], xs[1])
         else:
-            _variadic(op, xs, arg)
+            variadic_node(op, xs, arg)
     except (ArithmeticError, ValueError) as error:
         return error
     return None

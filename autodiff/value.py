@@ -283,7 +283,13 @@ _SIN, _COS, _SOFTPLUS = OPS["sin"], OPS["cos"], OPS["softplus"]
 _SUM, _DOT, _LINEAR, _MAX, _MIN = OPS["sum"], OPS["dot"], OPS["linear"], OPS["max"], OPS["min"]
 
 
-def _variadic(op: Op, parents: Sequence[Value], arg: Any) -> Value:
+def variadic_node(op: Op, parents: Sequence[Value], arg: Any) -> Value:
+    """One node of the n-ary `op` (``sum``, ``dot``, ``linear``, ``max``, ``min``) over `parents`.
+
+    For library code that checked its inputs once for many nodes, as `nn`'s layers do: unlike
+    `autodiff.dot` and friends, it checks no types, so every parent must be a `Value` and `arg`
+    what the op's table entry expects (e.g. ``linear``'s tuple of coefficients).
+    """
     parents = tuple(parents)
     try:
         out = op.forward(FLOAT, [p.data for p in parents], arg)
@@ -323,7 +329,7 @@ def sum(values: Iterable[Value | Number]) -> Value:  # noqa: A001 - the name use
     """
     nodes, constants = _split(values, "autodiff.sum()")
     offset = builtins.sum(constants, 0.0)
-    return _variadic(_SUM, nodes, offset) if nodes else Value(offset)
+    return variadic_node(_SUM, nodes, offset) if nodes else Value(offset)
 
 
 _JUST_VALUES = {Value}
@@ -343,9 +349,9 @@ def dot(ws: Iterable[Value | Number], xs: Iterable[Value | Number]) -> Value:
     if set(map(type, ws)) == _JUST_VALUES:
         x_types = set(map(type, xs))
         if x_types == _JUST_VALUES:
-            return _variadic(_DOT, ws + xs, None)  # type: ignore[arg-type]
+            return variadic_node(_DOT, ws + xs, None)  # type: ignore[arg-type]
         if x_types <= _PLAIN_NUMBERS:
-            return _variadic(_LINEAR, ws, tuple(map(float, xs)))  # type: ignore[arg-type]
+            return variadic_node(_LINEAR, ws, tuple(map(float, xs)))  # type: ignore[arg-type]
     left: list[Value] = []
     right: list[Value] = []
     terms: list[Value] = []
@@ -365,9 +371,9 @@ def dot(ws: Iterable[Value | Number], xs: Iterable[Value | Number]) -> Value:
             offset += _number(w, "dot()") * _number(x, "dot()")
     parts = []
     if left:
-        parts.append(_variadic(_DOT, left + right, None))
+        parts.append(variadic_node(_DOT, left + right, None))
     if terms:
-        parts.append(_variadic(_LINEAR, terms, tuple(coefficients)))
+        parts.append(variadic_node(_LINEAR, terms, tuple(coefficients)))
     if not parts:
         return Value(offset)
     total = parts[0] if len(parts) == 1 else parts[0] + parts[1]
@@ -383,7 +389,7 @@ def _extremum(op: Op, values: Iterable[Value | Number]) -> Value:
     if not nodes:
         return Value(extremum(constants))
     # numbers join as one constant bound, kept as the node's argument; they get no gradient
-    return _variadic(op, nodes, extremum(constants) if constants else None)
+    return variadic_node(op, nodes, extremum(constants) if constants else None)
 
 
 def max(values: Iterable[Value | Number]) -> Value:  # noqa: A001 - the name users expect

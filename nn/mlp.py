@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numbers
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import cast
 
 import autodiff
-from autodiff import CompiledFunction, Value, dot
+from autodiff import OPS, CompiledFunction, Value, dot
+from autodiff.value import variadic_node
 from nn.activations import Activation, activation_named
 from nn.init import as_rng, init_named, weight_bound
 from nn.module import Module, numbered_parameters
@@ -55,12 +56,18 @@ class Neuron(Module):
 
     def forward(self, x: Inputs) -> Value:
         """σ(wᵀx + b) as a `Value`; `x` must hold `nin` numbers or Values (one sample, not a batch)."""
-        _check_inputs(self, x, self.nin)
-        return self._output(x)
+        return self._output(*_checked_inputs(self, x, self.nin))
 
-    def _output(self, x: Inputs) -> Value:
-        # forward without the input check, for a layer that has checked x once for all its neurons
-        pre_activation = dot(self.w, x) + self.b
+    def _output(self, x: Inputs, kind: str) -> Value:
+        # forward without the input check, for a layer that has checked x once for all its neurons;
+        # the same node autodiff.dot makes, without its per-call type checks
+        if kind == _VALUES:
+            weighted_sum = variadic_node(_DOT, self.w + cast("list[Value]", x), None)
+        elif kind == _NUMBERS:
+            weighted_sum = variadic_node(_LINEAR, self.w, x)
+        else:
+            weighted_sum = dot(self.w, x)
+        pre_activation = weighted_sum + self.b
         apply = self._activation.apply
         return pre_activation if apply is None else apply(pre_activation)
 
@@ -106,12 +113,11 @@ class Layer(Module):
 
     def forward(self, x: Inputs) -> list[Value]:
         """Each neuron's output, as a list of `nout` Values (also when `nout` is 1), for one sample `x`."""
-        _check_inputs(self, x, self.nin)
-        return self._outputs(x)
+        return self._outputs(*_checked_inputs(self, x, self.nin))
 
-    def _outputs(self, x: Inputs) -> list[Value]:
+    def _outputs(self, x: Inputs, kind: str) -> list[Value]:
         # forward without the input check: inside an MLP, x is the previous layer's Values
-        return [neuron._output(x) for neuron in self.neurons]
+        return [neuron._output(x, kind) for neuron in self.neurons]
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """``neurons.{j}.w.{k}`` and ``neurons.{j}.b``, neuron by neuron."""
@@ -179,9 +185,10 @@ class MLP(Module):
 
         For a batch (an array of shape ``(batch, nin)``), use `compile`.
         """
-        _check_inputs(self, x, self.nin)
+        x, kind = _checked_inputs(self, x, self.nin)
         for layer in self.layers:
-            x = outputs = layer._outputs(x)
+            x = outputs = layer._outputs(x, kind)
+            kind = _VALUES
         return outputs
 
     def named_parameters(self) -> list[tuple[str, Value]]:
@@ -201,30 +208,43 @@ def _positive_int(n: object, what: str) -> int:
     return n
 
 
-def _check_inputs(module: Module, x: object, nin: int) -> None:
-    # checked at the module's entry, so a batch or a string fails here with a message about the
-    # module, not deep inside autodiff.dot
-    one_sample = f"{module!r} takes one sample, a sequence of {nin} numbers or Values"
-    batches = "for a batch, call it on each row or use MLP.compile(), which runs arrays of shape (batch, nin)"
+def _checked_inputs(module: Module, x: object, nin: int) -> tuple[Inputs, str]:
+    """`x` as one sample for `module`, and its kind: all Values, all numbers (as floats), or mixed.
+
+    Checked at the module's entry, so a batch or a string fails here with a message about the
+    module, not deep inside autodiff.dot.
+    """
     try:
         n = len(x)  # type: ignore[arg-type]
     except TypeError:
         raise TypeError(f"{module!r} takes a sequence of {nin} numbers or Values, got {type(x).__name__}") from None
+    batches = "for a batch, call it on each row or use MLP.compile(), which runs arrays of shape (batch, nin)"
     if getattr(x, "ndim", 1) != 1:
-        raise ValueError(f"{one_sample}, got an array of shape {getattr(x, 'shape', '?')}; {batches}")
-    items = cast("Iterable[object]", x)  # len() worked: a sequence, or at least a sized iterable
-    if not set(map(type, items)) <= _PLAIN_INPUTS:
+        raise ValueError(f"{module!r} takes one sample, a sequence of {nin} numbers or Values, "
+                         f"got an array of shape {getattr(x, 'shape', '?')}; {batches}")
+    items = cast("Sequence[Value | float]", x)  # len() worked: a sequence, or at least a sized iterable
+    types = set(map(type, items))
+    if not types <= _PLAIN_INPUTS:
         for i, xi in enumerate(items):
             if isinstance(xi, Value) or (isinstance(xi, numbers.Real) and not isinstance(xi, bool)):
                 continue
             if hasattr(xi, "__len__") and not isinstance(xi, str):
-                raise ValueError(f"{one_sample}, got {n} rows (x[{i}] is {type(xi).__name__} {xi!r:.40}); {batches}")
+                raise ValueError(f"{module!r} takes one sample, a sequence of {nin} numbers or Values, got {n} rows "
+                                 f"(x[{i}] is {type(xi).__name__} {xi!r:.40}); {batches}")
             raise TypeError(f"{module!r} takes a sequence of {nin} numbers or Values, "
                             f"but x[{i}] is {type(xi).__name__} {xi!r:.40}")
     if n != nin:
         raise ValueError(f"{module!r} takes {nin} inputs, got {n}")
+    if types == _JUST_VALUES:
+        return list(items), _VALUES
+    if Value not in types:
+        return tuple(map(float, items)), _NUMBERS
+    return items, _MIXED
 
 
+_VALUES, _NUMBERS, _MIXED = "values", "numbers", "mixed"
+_JUST_VALUES = {Value}
+_DOT, _LINEAR = OPS["dot"], OPS["linear"]
 _PLAIN_INPUTS = {float, int, Value}
 
 
