@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from autodiff import Value
+from nn.module import _finite_float, _listed, _short
 
 __all__ = ["SGD", "Adam", "Optimizer"]
 
@@ -49,13 +51,42 @@ class Optimizer:
         """Update every parameter from its grad."""
         raise NotImplementedError(f"{type(self).__name__} must define step()")
 
+    def state_dict(self) -> dict[str, Any]:
+        """The hyperparameters and per-parameter buffers as plain JSON values: what resuming needs."""
+        raise NotImplementedError(f"{type(self).__name__} must define state_dict()")
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what `state_dict` returned (hyperparameters included), strictly."""
+        raise NotImplementedError(f"{type(self).__name__} must define load_state_dict()")
+
+    def _checked_keys(self, kind: str, state: object, keys: tuple[str, ...]) -> Mapping[str, Any]:
+        # the checks every optimizer's load_state_dict starts with; `kind` is the format's name,
+        # not type(self).__name__, so a subclass still reads its base's state dicts
+        where = f"{type(self).__name__}.load_state_dict()"
+        if not isinstance(state, Mapping):
+            raise TypeError(f"{where} takes the dict state_dict() returned, got {type(state).__name__}")
+        if "optimizer" in state and state["optimizer"] != kind:
+            raise ValueError(f"{where} got the state of a {_short(state['optimizer'])} optimizer, not of {kind}")
+        missing = [key for key in ("optimizer", *keys) if key not in state]
+        if missing:
+            raise ValueError(f"{where}: the state dict lacks {_listed(missing)}")
+        unexpected = [str(key) for key in state if key not in ("optimizer", *keys)]
+        if unexpected:
+            raise ValueError(f"{where}: the state dict has unexpected keys {_listed(unexpected)}")
+        count = state["num_parameters"]
+        if not isinstance(count, int) or isinstance(count, bool):
+            raise TypeError(f"{where}: num_parameters is {_short(count)}, not an int")
+        if count != len(self.params):
+            raise ValueError(f"{where}: the state is for {count} parameters, this optimizer has {len(self.params)}")
+        return state
+
 
 class SGD(Optimizer):
     """Stochastic gradient descent, as ``torch.optim.SGD`` (without dampening).
 
     With g = grad + `weight_decay` · p: without momentum p ← p − lr · g; with `momentum` μ a
     buffer b ← μ b + g (b = g on the first step) and p ← p − lr · b, or with `nesterov`
-    p ← p − lr · (g + μ b).
+    p ← p − lr · (g + μ b). `state_dict` saves b, so a resumed run continues exactly.
     """
 
     def __init__(
@@ -89,6 +120,43 @@ class SGD(Optimizer):
             buffers[i] = g if first else momentum * buffers[i] + g
             p.data -= lr * (g + momentum * buffers[i] if self.nesterov else buffers[i])
 
+    def state_dict(self) -> dict[str, Any]:
+        """The hyperparameters and the momentum buffer b (one float per parameter, in order) as JSON values.
+
+        ``momentum_buffer`` is None before the first step with momentum.
+        """
+        return {
+            "optimizer": "SGD",
+            "lr": self.lr,
+            "momentum": self.momentum,
+            "weight_decay": self.weight_decay,
+            "nesterov": self.nesterov,
+            "num_parameters": len(self.params),
+            "momentum_buffer": None if self._buffers is None else list(self._buffers),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what `state_dict` returned, hyperparameters included, to continue a run exactly.
+
+        The optimizer must have been built on the same number of parameters, in the same order.
+        Raises `ValueError` for another optimizer's state, a different number of parameters,
+        missing or unexpected keys, or a non-finite value, and `TypeError` for a value of the wrong
+        type; nothing changes unless every check passes.
+        """
+        state = self._checked_keys("SGD", state, _SGD_KEYS)
+        lr = _hyperparameter(state["lr"], "lr", lambda x: x > 0, "> 0")
+        momentum = _hyperparameter(state["momentum"], "momentum", lambda x: x >= 0, ">= 0")
+        decay = _hyperparameter(state["weight_decay"], "weight_decay", lambda x: x >= 0, ">= 0")
+        nesterov = state["nesterov"]
+        if not isinstance(nesterov, bool):
+            raise TypeError(f"nesterov must be true or false, got {_short(nesterov)}")
+        if nesterov and not momentum:
+            raise ValueError("nesterov=True needs a momentum > 0")
+        buffer = state["momentum_buffer"]
+        buffers = None if buffer is None else _floats(buffer, "momentum_buffer", len(self.params))
+        self.lr, self.momentum, self.weight_decay, self.nesterov = lr, momentum, decay, nesterov
+        self._buffers = buffers
+
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba, Algorithm 1), as ``torch.optim.Adam``.
@@ -96,7 +164,7 @@ class Adam(Optimizer):
     With g = grad + `weight_decay` · p (L2 added to the gradient, not AdamW's decoupled decay):
     m ← β₁ m + (1 − β₁) g, v ← β₂ v + (1 − β₂) g², and after t steps
     p ← p − lr · m̂ / (√v̂ + eps) with m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ). `steps` is t,
-    the number of updates made so far.
+    the number of updates made so far. `state_dict` saves t, m and v, so a resumed run continues exactly.
     """
 
     def __init__(
@@ -133,6 +201,71 @@ class Adam(Optimizer):
             m[i] = beta1 * m[i] + (1.0 - beta1) * g
             v[i] = beta2 * v[i] + (1.0 - beta2) * g * g
             p.data -= lr * (m[i] / correction1) / (sqrt(v[i] / correction2) + eps)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The hyperparameters, `steps` and the moments m, v (one float per parameter, in order) as JSON values."""
+        return {
+            "optimizer": "Adam",
+            "lr": self.lr,
+            "betas": list(self.betas),
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+            "steps": self.steps,
+            "num_parameters": len(self.params),
+            "exp_avg": list(self._m),
+            "exp_avg_sq": list(self._v),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what `state_dict` returned, hyperparameters included, to continue a run exactly.
+
+        The optimizer must have been built on the same number of parameters, in the same order.
+        Raises `ValueError` for another optimizer's state, a different number of parameters,
+        missing or unexpected keys, or a non-finite value, and `TypeError` for a value of the wrong
+        type; nothing changes unless every check passes.
+        """
+        state = self._checked_keys("Adam", state, _ADAM_KEYS)
+        lr = _hyperparameter(state["lr"], "lr", lambda x: x > 0, "> 0")
+        betas = state["betas"]
+        if not isinstance(betas, list | tuple) or len(betas) != 2:
+            raise ValueError(f"betas must be a pair [beta1, beta2], got {_short(betas)}")
+        in_range: Callable[[float], bool] = lambda x: 0 <= x < 1
+        beta1 = _hyperparameter(betas[0], "betas[0]", in_range, "in [0, 1)")
+        beta2 = _hyperparameter(betas[1], "betas[1]", in_range, "in [0, 1)")
+        eps = _hyperparameter(state["eps"], "eps", lambda x: x > 0, "> 0")
+        decay = _hyperparameter(state["weight_decay"], "weight_decay", lambda x: x >= 0, ">= 0")
+        steps = state["steps"]
+        if not isinstance(steps, int) or isinstance(steps, bool):
+            raise TypeError(f"steps must be an int, got {_short(steps)}")
+        if steps < 0:
+            raise ValueError(f"steps must be >= 0, got {steps}")
+        m = _floats(state["exp_avg"], "exp_avg", len(self.params))
+        v = _floats(state["exp_avg_sq"], "exp_avg_sq", len(self.params))
+        negative = [i for i, x in enumerate(v) if x < 0]
+        if negative:
+            # a mean of squares: a negative one would make √v̂ fail at the next step
+            raise ValueError(f"exp_avg_sq[{negative[0]}] is {v[negative[0]]!r}, but it must be >= 0")
+        self.lr, self.betas, self.eps, self.weight_decay = lr, (beta1, beta2), eps, decay
+        self.steps, self._m, self._v = steps, m, v
+
+
+_SGD_KEYS = ("lr", "momentum", "weight_decay", "nesterov", "num_parameters", "momentum_buffer")
+_ADAM_KEYS = ("lr", "betas", "eps", "weight_decay", "steps", "num_parameters", "exp_avg", "exp_avg_sq")
+
+
+def _floats(values: object, name: str, count: int) -> list[float]:
+    # a per-parameter buffer read back from a state dict: `count` finite floats
+    if not isinstance(values, list | tuple):
+        raise TypeError(f"{name} must be a list of numbers, got {_short(values)}")
+    if len(values) != count:
+        raise ValueError(f"{name} has {len(values)} entries, but there are {count} parameters")
+    floats = []
+    for i, value in enumerate(values):
+        try:
+            floats.append(_finite_float(value))
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{name}[{i}] {error}") from None
+    return floats
 
 
 def _hyperparameter(x: object, name: str, valid: Callable[[float], bool], expected: str) -> float:

@@ -1,5 +1,6 @@
 """nn's optimizers against steps worked out by hand, with torch.optim's semantics."""
 
+import json
 import math
 
 import pytest
@@ -137,3 +138,130 @@ def test_invalid_parameter_lists():
     p = Value(1.0)
     with pytest.raises(ValueError, match="twice"):
         nn.SGD([p, p], lr=0.1)
+
+
+# state dicts: resuming a run continues it bit for bit
+
+
+def train(model, opt, steps, offset=0):
+    for k in range(offset, offset + steps):
+        x = [math.sin(k), math.cos(3 * k)]
+        loss = nn.mse_loss(model(x), [0.5 * x[0] - x[1]])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+OPTIMIZERS = {
+    "sgd": lambda ps: nn.SGD(ps, lr=0.05),
+    "sgd_momentum": lambda ps: nn.SGD(ps, lr=0.05, momentum=0.9, weight_decay=1e-3),
+    "sgd_nesterov": lambda ps: nn.SGD(ps, lr=0.05, momentum=0.8, nesterov=True),
+    "adam": lambda ps: nn.Adam(ps, lr=1e-2, betas=(0.8, 0.99), weight_decay=1e-3),
+}
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS.values(), ids=OPTIMIZERS.keys())
+def test_resuming_from_a_state_dict_is_bit_identical(make):
+    model = nn.MLP(2, [4, 1], activation="tanh", rng=0)
+    opt = make(model.parameters())
+    train(model, opt, 7)
+    saved = json.loads(json.dumps({"model": model.state_dict(), "optimizer": opt.state_dict()}, allow_nan=False))
+    train(model, opt, 5, offset=7)
+
+    # a fresh model and optimizer, built with other hyperparameters: load_state_dict restores them too
+    resumed = nn.MLP(2, [4, 1], activation="tanh", rng=1)
+    resumed.load_state_dict(saved["model"])
+    fresh = type(opt)(resumed.parameters(), lr=0.5)
+    fresh.load_state_dict(saved["optimizer"])
+    train(resumed, fresh, 5, offset=7)
+    assert resumed.state_dict() == model.state_dict()
+    assert fresh.state_dict() == opt.state_dict()
+
+
+def test_a_state_dict_is_a_copy():
+    p = Value(1.0)
+    opt = nn.Adam([p], lr=0.1)
+    run(opt, p, [0.5])
+    state = opt.state_dict()
+    run(opt, p, [0.5])
+    assert state["steps"] == 1 and state["exp_avg"] == [pytest.approx(0.05)]
+
+
+def test_sgd_state_dict_before_any_momentum_step():
+    opt = nn.SGD([Value(1.0)], lr=0.1, momentum=0.9)
+    assert opt.state_dict() == {"optimizer": "SGD", "lr": 0.1, "momentum": 0.9, "weight_decay": 0.0,
+                                "nesterov": False, "num_parameters": 1, "momentum_buffer": None}
+
+
+def stepped(kind, scale=1.0, steps=1):
+    ps = [Value(1.0), Value(-2.0)]
+    if kind == "sgd":
+        opt = nn.SGD(ps, lr=0.1 * scale, momentum=0.5 * scale, weight_decay=0.01 * scale)
+    else:
+        opt = nn.Adam(ps, lr=0.1 * scale, betas=(0.5 * scale, 0.6 * scale), eps=scale, weight_decay=0.01 * scale)
+    for _ in range(steps):
+        for p in ps:
+            p.grad = 0.5
+        opt.step()
+    return opt
+
+
+def changed(state, **entries):
+    state = dict(state)
+    for key, value in entries.items():
+        if value is DELETE:
+            del state[key]
+        else:
+            state[key] = value
+    return state
+
+
+DELETE = object()
+
+
+@pytest.mark.parametrize(
+    ("kind", "entries", "error", "message"),
+    [
+        ("sgd", {"optimizer": "Adam"}, ValueError, "state of a 'Adam' optimizer, not of SGD"),
+        ("adam", {"optimizer": "SGD"}, ValueError, "state of a 'SGD' optimizer, not of Adam"),
+        ("sgd", {"optimizer": DELETE}, ValueError, "lacks 'optimizer'"),
+        ("sgd", {"num_parameters": 3}, ValueError, "for 3 parameters, this optimizer has 2"),
+        ("adam", {"num_parameters": 1}, ValueError, "for 1 parameters, this optimizer has 2"),
+        ("adam", {"num_parameters": 2.0}, TypeError, "num_parameters is 2.0, not an int"),
+        ("sgd", {"momentum_buffer": DELETE}, ValueError, "lacks 'momentum_buffer'"),
+        ("adam", {"steps": DELETE, "eps": DELETE}, ValueError, "lacks 'eps', 'steps'"),
+        ("sgd", {"dampening": 0.0}, ValueError, "unexpected keys 'dampening'"),
+        ("adam", {"amsgrad": False}, ValueError, "unexpected keys 'amsgrad'"),
+        ("sgd", {"lr": float("nan")}, ValueError, "lr must be > 0"),
+        ("sgd", {"lr": "0.1"}, TypeError, "lr must be a number"),
+        ("sgd", {"momentum": -1.0}, ValueError, "momentum must be >= 0"),
+        ("sgd", {"nesterov": 1}, TypeError, "nesterov must be true or false"),
+        ("sgd", {"nesterov": True, "momentum": 0.0}, ValueError, "nesterov=True needs a momentum"),
+        ("sgd", {"momentum_buffer": [0.5]}, ValueError, "momentum_buffer has 1 entries, but there are 2 parameters"),
+        ("sgd", {"momentum_buffer": {"0": 0.5}}, TypeError, "momentum_buffer must be a list"),
+        ("sgd", {"momentum_buffer": [0.5, float("inf")]}, ValueError, r"momentum_buffer\[1\] is inf"),
+        ("sgd", {"momentum_buffer": [0.5, None]}, TypeError, r"momentum_buffer\[1\] is None, not a number"),
+        ("adam", {"betas": [0.9]}, ValueError, "betas must be a pair"),
+        ("adam", {"betas": [0.9, 1.0]}, ValueError, r"betas\[1\] must be in \[0, 1\)"),
+        ("adam", {"eps": 0.0}, ValueError, "eps must be > 0"),
+        ("adam", {"steps": 1.0}, TypeError, "steps must be an int"),
+        ("adam", {"steps": True}, TypeError, "steps must be an int"),
+        ("adam", {"steps": -1}, ValueError, "steps must be >= 0"),
+        ("adam", {"exp_avg": [0.1, float("nan")]}, ValueError, r"exp_avg\[1\] is nan"),
+        ("adam", {"exp_avg": [0.1, "0.2"]}, TypeError, r"exp_avg\[1\] is '0.2', not a number"),
+        ("adam", {"exp_avg_sq": [0.1]}, ValueError, "exp_avg_sq has 1 entries"),
+        ("adam", {"exp_avg_sq": [0.1, -0.2]}, ValueError, r"exp_avg_sq\[1\] is -0.2, but it must be >= 0"),
+    ],
+)
+def test_load_state_dict_errors_change_nothing(kind, entries, error, message):
+    source = stepped(kind, scale=1.5, steps=2)  # a state different from the target's in every entry
+    target = stepped(kind)
+    before = target.state_dict()
+    with pytest.raises(error, match=message):
+        target.load_state_dict(changed(source.state_dict(), **entries))
+    assert target.state_dict() == before
+
+
+def test_load_state_dict_takes_a_dict():
+    with pytest.raises(TypeError, match="takes the dict state_dict"):
+        nn.SGD([Value(1.0)], lr=0.1).load_state_dict([("lr", 0.1)])
