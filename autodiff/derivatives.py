@@ -24,7 +24,13 @@ Function = Callable[..., Value]
 """A scalar function of Values, called as ``f(x_0, x_1, ...)`` with one Value per input."""
 
 
-def grad(output: Value, inputs: Iterable[Value], *, create_graph: bool = False) -> list[Value]:
+def grad(
+    output: Value | Sequence[Value],
+    inputs: Iterable[Value],
+    *,
+    create_graph: bool = False,
+    grad_outputs: Sequence[Number | Value] | None = None,
+) -> list[Value]:
     """The gradient of `output` with respect to each of `inputs`, leaving every `.grad` alone.
 
     Returns one `Value` per input, in order: d(output)/d(input), a fresh leaf holding a number
@@ -37,23 +43,31 @@ def grad(output: Value, inputs: Iterable[Value], *, create_graph: bool = False) 
     does not depend on gets ``Value(0.0)``. Like `backward()`, subgradients at kinks follow the
     op table (``relu'(0) = 0``) and the derivative of ``relu``, ``abs``, ``max``... is
     piecewise constant, so their second derivatives are 0.
+
+    `output` may also be a sequence of Values y_k, with `grad_outputs` one weight v_k per
+    output (numbers or Values; all 1 by default): the result is then the vector-Jacobian
+    product ``Σ_k v_k · dy_k/d(input)``, as ``torch.autograd.grad`` gives, in one reverse pass.
+    With `create_graph=True`, Value weights are part of the result's graph, so it can be
+    differentiated with respect to them too; without it only their numbers are used.
     """
-    if not isinstance(output, Value):
-        raise TypeError(f"grad() differentiates a Value, got output of type {type(output).__name__}")
+    outputs = _checked_outputs(output)
     wanted = _checked_inputs(inputs)
+    weights = _checked_weights(grad_outputs, len(outputs))
     if not create_graph:
-        totals, _ = _reverse(output, wanted, symbolic=False)
+        numbers_only = [v.data if isinstance(v, Value) else v for v in weights]
+        totals, _ = _reverse(list(zip(outputs, numbers_only, strict=True)), wanted, symbolic=False)
         return [Value(totals.get(x, 0.0)) for x in wanted]
     with recording(True):
-        totals, order = _reverse(output, wanted, symbolic=True)
-        taken = set(order)
+        totals, order = _reverse(list(zip(outputs, weights, strict=True)), wanted, symbolic=True)
+        # a gradient may equal a node of output's graph (d(a·b)/da is b) or a weight itself
+        taken = set(order) | {v for v in weights if isinstance(v, Value)}
         gradients = []
         for x in wanted:
             total = totals.get(x, 0.0)
             if not isinstance(total, Value):
                 total = Value(total)
             elif total in taken:
-                # d(a·b)/da is b itself: times the seed 1.0 makes a node of its own, still differentiable
+                # times 1.0 makes a node of its own, still differentiable
                 total = total * 1.0
             taken.add(total)
             gradients.append(total)
@@ -173,17 +187,22 @@ def _tangent_of(output: Value, seeds: dict[Value, float]) -> float:
     return tangent[output] or 0.0
 
 
-def _reverse(output: Value, wanted: Sequence[Value], *, symbolic: bool) -> tuple[dict[Value, Any], list[Value]]:
-    """d(output)/d(node) for every node on a path from `wanted` to `output`, and `output`'s graph.
+def _reverse(
+    seeds: Sequence[tuple[Value, Any]], wanted: Sequence[Value], *, symbolic: bool
+) -> tuple[dict[Value, Any], list[Value]]:
+    """Σ_k seed_k · d(output_k)/d(node) for every node on a path from `wanted` to an output, and the outputs' graph.
 
-    The chain rule of `autodiff.graph.backpropagate`, kept in a dict instead of `.grad`: floats
-    accumulated in the same order (so the numbers equal `backward()`'s), or, if `symbolic`,
-    Values and float constants, each node's terms added up as one `sum` node.
+    `seeds` pairs each output with its weight. The chain rule of `autodiff.graph.backpropagate`,
+    kept in a dict instead of `.grad`: floats accumulated in the same order (so for one output
+    seeded with 1.0 the numbers equal `backward()`'s), or, if `symbolic`, Values and float
+    constants, each node's terms added up as one `sum` node.
     """
-    order = topological_order(output)
+    order = _topological_order_of([y for y, _ in seeds])
     relevant = _depending_on(order, wanted)
     backend, add_up, times = (VALUE, _add_up_values, _times) if symbolic else (FLOAT, _add_up_floats, mul)
-    terms: dict[Value, list[Any]] = {output: [1.0]}
+    terms: dict[Value, list[Any]] = {}
+    for y, seed in seeds:
+        terms.setdefault(y, []).append(seed)
     totals: dict[Value, Any] = {}
     for node in reversed(order):
         if node not in relevant:
@@ -198,6 +217,16 @@ def _reverse(output: Value, wanted: Sequence[Value], *, symbolic: bool) -> tuple
             if x in relevant:
                 terms.setdefault(x, []).append(times(partial, upstream))
     return totals, order
+
+
+def _topological_order_of(outputs: Sequence[Value]) -> list[Value]:
+    """Every node the outputs depend on, each once, parents before children, in one walk."""
+    if len(outputs) == 1:
+        return topological_order(outputs[0])
+    # one throwaway node over all the outputs walks their shared nodes once, not once per output
+    with recording(True):
+        root = value_sum(outputs)
+    return topological_order(root)[:-1]
 
 
 def _depending_on(order: list[Value], wanted: Sequence[Value]) -> set[Value]:
@@ -232,6 +261,43 @@ def _add_up_values(terms: list[Any]) -> Any:
     if all(type(term) is float for term in terms):
         return _add_up_floats(terms)
     return value_sum(terms)
+
+
+def _checked_outputs(output: Value | Sequence[Value]) -> list[Value]:
+    if isinstance(output, Value):
+        return [output]
+    if not isinstance(output, Sequence) or isinstance(output, str | bytes):
+        raise TypeError(
+            f"grad() differentiates a Value or a sequence of Values, got output of type {type(output).__name__}"
+        )
+    outputs = list(output)
+    if not outputs:
+        raise ValueError("grad() got an empty list of outputs: pass at least one Value to differentiate")
+    for index, y in enumerate(outputs):
+        if not isinstance(y, Value):
+            raise TypeError(f"grad() outputs must be Values, got {type(y).__name__} {y!r:.60} at index {index}")
+    return outputs
+
+
+def _checked_weights(grad_outputs: Sequence[Number | Value] | None, count: int) -> list[float | Value]:
+    if grad_outputs is None:
+        return [1.0] * count
+    if isinstance(grad_outputs, Value | numbers.Number) or not isinstance(grad_outputs, Sequence):
+        raise TypeError(
+            "grad() grad_outputs must be a sequence with one number or Value per output, got "
+            f"{type(grad_outputs).__name__} {grad_outputs!r:.60}; write grad_outputs=[v] for one output"
+        )
+    weights = list(grad_outputs)
+    if len(weights) != count:
+        raise ValueError(
+            f"grad() grad_outputs must have one entry per output: {count} output(s), got {len(weights)} grad_outputs"
+        )
+    for index, v in enumerate(weights):
+        if not isinstance(v, Value | numbers.Real) or isinstance(v, bool):
+            raise TypeError(
+                f"grad() grad_outputs must hold numbers or Values, got {type(v).__name__} {v!r:.60} at index {index}"
+            )
+    return [v if isinstance(v, Value) else float(v) for v in weights]
 
 
 def _checked_inputs(inputs: Iterable[Value]) -> list[Value]:

@@ -12,20 +12,27 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import cast
+from collections.abc import Callable, Sequence
 
 from autodiff._diagnosis import diagnose
 from autodiff._report import Comparison, mismatch_report
 from autodiff.derivatives import grad
-from autodiff.gradcheck import GradcheckError, Inputs, _check_step, _check_tolerance, _numerical_jacobian, _Point
+from autodiff.gradcheck import (
+    GradcheckError,
+    Inputs,
+    Outputs,
+    _check_step,
+    _check_tolerance,
+    _numerical_jacobian,
+    _Point,
+)
 from autodiff.value import Value
 
 __all__ = ["gradgradcheck"]
 
 
 def gradgradcheck(
-    f: Callable[..., Value],
+    f: Callable[..., Outputs],
     inputs: Inputs,
     *,
     eps: float = 1e-6,
@@ -35,52 +42,52 @@ def gradgradcheck(
 ) -> bool:
     """Whether the second derivatives of `f` at `inputs` match central differences of its gradient.
 
-    `f` and `inputs` are as for `gradcheck` (one `Value` per input, by keyword when `inputs` is
-    a mapping), except that `f` returns one `Value`. Every second derivative d/dx_i (df/dx_j),
-    from differentiating ``grad(f, inputs, create_graph=True)``, is compared with
+    `f` and `inputs` are as for `gradcheck`: `f` takes one `Value` per input (by keyword when
+    `inputs` is a mapping) and returns a `Value` or a sequence of them, each one checked. Every
+    second derivative d/dx_i (df/dx_j) of every output f, from differentiating
+    ``grad(f, inputs, create_graph=True)``, is compared with
     ``(df/dx_j at x + eps·e_i − df/dx_j at x − eps·e_i) / 2·eps``, the gradient taken on floats;
     they match when ``|analytical − numerical| <= atol + rtol·|numerical|``, as in `gradcheck`
     and PyTorch's ``gradgradcheck``. At a kink (``relu`` at 0) they legitimately differ.
 
     Returns True, or raises `GradcheckError` with `gradcheck`'s table, one row per second
-    derivative (output df/dx_j, input x_i), the first mismatch marked (returns False if
-    `raise_exception` is False). Raises `ValueError` if f is undefined within `eps` of the
-    point. Every ``.data`` and ``.grad`` is left as it was found.
+    derivative (output df/dx_j, written df[k]/dx_j for output k of a sequence; input x_i), the
+    first mismatch marked (returns False if `raise_exception` is False). Raises `ValueError` if f
+    is undefined within `eps` of the point. Every ``.data`` and ``.grad`` is left as it was found.
     """
     _check_step(eps)
     _check_tolerance("atol", atol)
     _check_tolerance("rtol", rtol)
     point = _Point.of(inputs, "gradgradcheck()")
     leaves = point.leaves
+    returned = point.call(f)
+    outputs = _outputs(returned)
 
-    def gradient(create_graph: bool) -> Callable[..., list[Value]]:
-        def of(*args: Value, **kwargs: Value) -> list[Value]:
-            output = f(*args, **kwargs)
-            if not isinstance(output, Value):
-                raise TypeError(
-                    f"gradgradcheck() needs f to return one Value, got {type(output).__name__} "
-                    f"{output!r:.60}; for several outputs, check each one (did f compute with .data?)"
-                )
-            return grad(output, leaves, create_graph=create_graph)
+    def gradients(*args: Value, **kwargs: Value) -> list[Value]:
+        # every output's gradient on floats, one after the other, as `first` below
+        return [d for output in _outputs(f(*args, **kwargs)) for d in grad(output, leaves)]
 
-        return of
-
-    first = cast(list[Value], point.call(gradient(create_graph=True)))
+    # component k·n + j is d(output k)/dx_j
+    n = len(leaves)
+    first = [d for output in outputs for d in grad(output, leaves, create_graph=True)]
     analytical = [[d.data for d in grad(component, leaves)] for component in first]
-    numerical = _numerical_jacobian(gradient(create_graph=False), point, len(leaves), eps)
+    numerical = _numerical_jacobian(gradients, point, len(first), eps)
     comparisons = [
-        Comparison(j, i, point.label(i), analytical[j][i], numerical[j][i])
-        for j in range(len(leaves))
-        for i in range(len(leaves))
+        Comparison(c, i, point.label(i), analytical[c][i], numerical[c][i]) for c in range(len(first)) for i in range(n)
     ]
     mismatches = [c for c in comparisons if not c.close(atol, rtol)]
     if not mismatches:
         return True
     if not raise_exception:
         return False
-    outputs = [f"df/d{name}" if name is not None else f"df/d(input {j})" for j, name in enumerate(point.names)]
+    functions = ["f"] if isinstance(returned, Value) else [f"f[{k}]" for k in range(len(outputs))]
+    labels = [
+        f"d{function}/d{name}" if name is not None else f"d{function}/d(input {j})"
+        for function in functions
+        for j, name in enumerate(point.names)
+    ]
     wrong = mismatches[0]
-    where = f"input {wrong.label} and {outputs[wrong.output]}"
+    where = f"input {wrong.label} and {labels[wrong.output]}"
     notes = [
         "second derivatives are read from the graph of f's gradient (grad(create_graph=True)): they go "
         "wrong where an op's derivative rule computes with numbers on the Value backend (float(), "
@@ -92,6 +99,9 @@ def gradgradcheck(
         "central differences of first derivatives (a row is d(output)/d(input), the output a "
         "component of f's gradient)"
     )
+    if len(functions) > 1:
+        wrong_outputs = sorted({c.output // n for c in mismatches})
+        title += f", wrong in {', '.join(functions[k] for k in wrong_outputs)} of the {len(functions)} outputs"
     raise GradcheckError(
         mismatch_report(
             title,
@@ -100,7 +110,18 @@ def gradgradcheck(
             atol=atol,
             rtol=rtol,
             eps=eps,
-            output_labels=outputs,
+            output_labels=labels,
             notes=notes,
         )
+    )
+
+
+def _outputs(returned: object) -> list[Value]:
+    if isinstance(returned, Value):
+        return [returned]
+    if isinstance(returned, Sequence) and returned and all(isinstance(out, Value) for out in returned):
+        return list(returned)
+    raise TypeError(
+        "gradgradcheck() needs f to return a Value or a non-empty sequence of Values, got "
+        f"{type(returned).__name__} {returned!r:.60} (did f compute with .data or float() instead of the Values?)"
     )

@@ -114,6 +114,82 @@ def test_grad_with_a_graph_has_the_same_numbers_and_touches_no_grad(program):
 
 
 # ---------------------------------------------------------------------------------------------
+# several outputs: vector-Jacobian products
+
+
+@given(programs_of_1_to_3_inputs, st.lists(st.floats(-2, 2), min_size=6, max_size=6))
+def test_a_vjp_is_the_weighted_sum_of_each_outputs_backward_gradient(program, weights):
+    leaves = [Value(x) for x in program.inputs]
+    outs = program(*leaves)
+    weights = weights[: len(outs)]
+    expected = [0.0] * len(leaves)
+    for k, v in enumerate(weights):
+        for i, g in enumerate(backward_gradient(lambda *xs, k=k: program(*xs)[k], program.inputs)):
+            expected[i] += v * g
+    scale = 1 + max(map(abs, expected))
+    for create_graph in (False, True):
+        actual = grad(outs, leaves, grad_outputs=weights, create_graph=create_graph)
+        for a, e in zip(actual, expected, strict=True):
+            assert_close(a.data, e, scale, tolerance=1e-12)
+    by_default = [g.data for g in grad(list(outs), leaves)]
+    assert by_default == pytest.approx(backward_gradient(total(program), program.inputs))
+
+
+def test_a_vjp_of_two_outputs_by_hand_and_by_finite_differences():
+    # y0 = x·y, y1 = sin x: 2·dy0 − 3·dy1 is (2y − 3 cos x, 2x)
+    x, y = Value(0.7), Value(-1.3)
+    dx, dy = grad([x * y, x.sin()], [x, y], grad_outputs=[2, -3.0])
+    assert (dx.data, dy.data) == pytest.approx((2 * -1.3 - 3 * math.cos(0.7), 2 * 0.7), rel=1e-15)
+    h = 1e-6
+    weighted = lambda a, b: 2 * a * b - 3 * math.sin(a)
+    assert dx.data == pytest.approx((weighted(0.7 + h, -1.3) - weighted(0.7 - h, -1.3)) / (2 * h), rel=1e-8)
+    assert dy.data == pytest.approx((weighted(0.7, -1.3 + h) - weighted(0.7, -1.3 - h)) / (2 * h), rel=1e-8)
+
+
+def test_outputs_that_depend_on_each_other_each_count_once():
+    # y = x², z = sin y: dy/dx + dz/dx = 2x + cos(x²)·2x
+    x = Value(0.9)
+    y = x * x
+    z = y.sin()
+    (dx,) = grad([y, z], [x])
+    assert dx.data == pytest.approx(2 * 0.9 + math.cos(0.81) * 2 * 0.9, rel=1e-15)
+    (twice,) = grad([z, z], [x])
+    assert twice.data == pytest.approx(2 * math.cos(0.81) * 2 * 0.9, rel=1e-15)
+    dy, dz = grad([y, z], [y, z], grad_outputs=[1.0, 10.0])
+    assert (dy.data, dz.data) == pytest.approx((1 + 10 * math.cos(0.81), 10.0), rel=1e-15)
+
+
+def test_a_vjp_with_a_graph_is_differentiable_by_its_weights_and_its_inputs():
+    # g = u·d(x²y)/dx + w·d(sin x)/dx = 2uxy + w cos x
+    x, y, u, w = Value(0.7), Value(-1.3), Value(0.4), Value(2.5)
+    gx, gy = grad([x * x * y, x.sin()], [x, y], grad_outputs=[u, w], create_graph=True)
+    assert gx.data == pytest.approx(2 * 0.4 * 0.7 * -1.3 + 2.5 * math.cos(0.7), rel=1e-15)
+    assert gy.data == pytest.approx(0.4 * 0.7**2, rel=1e-15)
+    by_u, by_w, by_x, by_y = (d.data for d in grad(gx, [u, w, x, y]))
+    assert by_u == pytest.approx(2 * 0.7 * -1.3, rel=1e-15)  # dy0/dx
+    assert by_w == pytest.approx(math.cos(0.7), rel=1e-15)  # dy1/dx
+    assert by_x == pytest.approx(2 * 0.4 * -1.3 - 2.5 * math.sin(0.7), rel=1e-15)
+    assert by_y == pytest.approx(2 * 0.4 * 0.7, rel=1e-15)
+    assert [d.data for d in grad(gy, [u, w])] == pytest.approx([0.7**2, 0.0], rel=1e-15)
+
+
+def test_value_weights_without_a_graph_count_by_their_numbers():
+    x, u = Value(0.7), Value(3.0)
+    (gx,) = grad([x.exp()], [x], grad_outputs=[u])
+    assert gx.op is None and gx.data == pytest.approx(3.0 * math.exp(0.7), rel=1e-15)
+    assert u.grad == 0.0
+
+
+def test_a_gradient_equal_to_a_weight_is_a_node_of_its_own():
+    x, u = Value(0.7), Value(3.0)
+    (gx,) = grad([x + 1.0], [x], grad_outputs=[u], create_graph=True)
+    assert gx is not u and gx.data == 3.0
+    gx.data = 0.0  # clipping the gradient must not edit the weight
+    assert u.data == 3.0
+    assert grad(gx, [u])[0].data == 1.0
+
+
+# ---------------------------------------------------------------------------------------------
 # second derivatives through every op of the table
 
 # each op applied to inputs x (and y), at points inside its domain and away from its kinks
@@ -454,6 +530,13 @@ def test_a_constant_function_has_zero_derivatives():
         (lambda: grad(Value(1.0), Value(1.0)), TypeError, r"grad\(output, \[x\]\)"),
         (lambda: grad(Value(1.0), 5), TypeError, "sequence of Values, got int"),
         (lambda: grad(Value(1.0), [Value(1.0), 2.0]), TypeError, "got float 2.0 at index 1"),
+        (lambda: grad([], [Value(1.0)]), ValueError, "empty list of outputs"),
+        (lambda: grad((Value(1.0), 2.0), [Value(1.0)]), TypeError, "outputs must be Values, got float 2.0 at index 1"),
+        (lambda: grad("y", [Value(1.0)]), TypeError, "sequence of Values, got output of type str"),
+        (lambda: grad([Value(1.0)] * 2, [], grad_outputs=[1.0]), ValueError, "2 output.s., got 1 grad_outputs"),
+        (lambda: grad(Value(1.0), [], grad_outputs=[1.0, 2.0]), ValueError, "1 output.s., got 2 grad_outputs"),
+        (lambda: grad(Value(1.0), [], grad_outputs=2.0), TypeError, r"write grad_outputs=\[v\]"),
+        (lambda: grad(Value(1.0), [], grad_outputs=[True]), TypeError, "numbers or Values, got bool"),
         (lambda: hessian(3.0, [1.0]), TypeError, "needs a function"),
         (lambda: hessian(Value.exp, 1.0), TypeError, r"write \[x\]"),
         (lambda: hessian(Value.exp, ["a"]), TypeError, "numbers or Values, got str"),
@@ -512,3 +595,12 @@ def test_the_readme_curvature_of_a_loss_along_its_gradient_equals_finite_differe
             p.data = x + sign * h * gi
         along.append(sum(gi * d.data for gi, d in zip(g, grad(loss(), params), strict=True)))
     assert scope["curvature"] == pytest.approx((along[0] - along[1]) / (2 * h), rel=1e-6)
+
+
+def test_the_readme_vjp_example_prints_the_numbers_shown(capsys):
+    block = readme_blocks()[3]
+    exec(block, {})
+    assert "6.946..., u·x = 0.5" in block and "[2.0, 1.648...]" in block
+    first, second = capsys.readouterr().out.splitlines()
+    assert [float(n) for n in first.split()] == pytest.approx([2.0 + 3 * math.exp(0.5), 0.5], rel=1e-15)
+    assert second == f"[2.0, {math.exp(0.5)!r}]"

@@ -1,6 +1,7 @@
 """`gradgradcheck`: verdicts on right and wrong second derivatives, and its report."""
 
 import math
+import re
 
 import pytest
 from hypothesis import given
@@ -100,8 +101,49 @@ def test_bad_options_are_value_errors(options, words):
         gradgradcheck(Value.exp, [1.0], **options)
 
 
-def test_f_must_return_one_value():
-    with pytest.raises(TypeError, match="return one Value, got float"):
+def test_f_must_return_values():
+    with pytest.raises(TypeError, match="return a Value or a non-empty sequence of Values, got float"):
         gradgradcheck(lambda x: x.data, [1.0])
-    with pytest.raises(TypeError, match="return one Value, got tuple"):
-        gradgradcheck(lambda x: (x, x), [1.0])
+    with pytest.raises(TypeError, match="got list"):
+        gradgradcheck(lambda x: [], [1.0])
+    with pytest.raises(TypeError, match=r"got tuple \(Value"):
+        gradgradcheck(lambda x: (x.exp(), 2.0), [1.0])
+
+
+# ---------------------------------------------------------------------------------------------
+# several outputs
+
+
+def test_every_output_of_a_sequence_is_checked():
+    assert gradgradcheck(lambda x, y: [(x * y).tanh(), x.exp() * y, autodiff.sum([x, y])], [0.5, -1.2])
+    assert gradgradcheck(lambda x, y: (x, y * y), [0.5, -1.2])
+
+
+def test_a_wrong_second_derivative_in_one_output_of_three_is_caught_and_named():
+    # f[1] = x · detach(x) · y, as in the one-output test: df[1]/dx = detach(x) · y has derivative
+    # 0 by x in the graph, y = 2 in fact; df[1]/dy = x · detach(x) has 0.5 and 1; f[0], f[2] are right
+    f = lambda x, y: (x.sin() * y, x * x.detach() * y, (x * y).exp())
+    with pytest.raises(GradcheckError) as raised:
+        gradgradcheck(f, [Value(0.5, name="x"), Value(2.0, name="y")])
+    message = str(raised.value)
+    assert message.startswith("gradgradcheck: 2 of 12 second derivatives disagree")
+    assert "wrong in f[1] of the 3 outputs" in message
+    rows = [line for line in message.splitlines() if line.startswith("  ✗")]
+    assert [row.split()[:6] for row in rows] == [
+        ["✗", "df[1]/dx", "0", "(x)", "0", "2"],
+        ["✗", "df[1]/dy", "0", "(x)", "0.5", "1"],
+    ]
+    assert rows[0].endswith("← first mismatch")
+    checked = {line.split()[0] for line in message.splitlines()[5:] if line.startswith("    d")}
+    assert checked == {f"df[{k}]/d{name}" for k in range(3) for name in "xy"}  # every output's rows, unmarked
+    assert "input 0 (x) and df[1]/dx" in message
+    assert gradgradcheck(f, [0.5, 2.0], raise_exception=False) is False
+
+
+def test_a_broken_op_in_the_last_output_only_is_named(monkeypatch):
+    tanh = OPS["tanh"]
+    broken = Op("tanh", 1, tanh.forward, lambda m, x, out, a: 1.0 - float(out) ** 2, tanh.template, tanh.doc)
+    monkeypatch.setattr(autodiff.value, "_TANH", broken)
+    with pytest.raises(GradcheckError, match=r"wrong in f\[1\] of the 2 outputs") as raised:
+        gradgradcheck(lambda x: [x.exp(), x.tanh()], [0.7])
+    assert re.search(r"✗ df\[1\]/d\(input 0\)\s+0\s+0\s+-0\.7", str(raised.value))
