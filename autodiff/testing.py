@@ -18,24 +18,28 @@ import it. The strategies follow `hypothesis.extra.numpy`: plural nouns, keyword
 - `programs()`: random straight-line programs over the op table whose steps reuse earlier
   results, so their graphs are DAGs with shared nodes; each comes with inputs at which every step
   is inside its op's domain and away from kinks.
-- `assert_gradients_close`: `autodiff.gradcheck` as an assertion, for a ``@given`` test.
+- `assert_gradients_close`: `autodiff.gradcheck` as an assertion, for a ``@given`` test; with
+  ``kinks="skip"`` it discards examples where an op of your function is at a kink or a tie.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import Any, Literal, overload
 
-from hypothesis import assume
+from hypothesis import assume, currently_in_test_context
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
+from autodiff._diagnosis import _replay
 from autodiff._op_calls import apply_to_values, forward_on_floats
-from autodiff.gradcheck import Inputs, Outputs, gradcheck
+from autodiff._report import shown_number
+from autodiff.gradcheck import Inputs, Outputs, _Point, gradcheck
+from autodiff.graph import topological_order
 from autodiff.ops import OPS, VARIADIC, Interval, Op
 from autodiff.value import Value
 
@@ -76,6 +80,13 @@ def values(
 
 # ---------------------------------------------------------------------------------------------
 # one op of the table
+
+_NUDGE = 1e-4
+"""How far each input is moved, both ways, to see that a step stays smooth around the point."""
+_VALUE_BOUND = 1e3
+"""The largest magnitude of any result, so rounding stays far below gradcheck's tolerances."""
+_SLOPE_BOUND = 1e3
+"""The largest derivative of any result with respect to any input."""
 
 
 @dataclass(frozen=True)
@@ -122,8 +133,11 @@ def op_inputs(
     Each input lies in ``[min_value, max_value]`` and inside the op's `Interval` for the drawn
     constant argument, at least `margin` away from the interval's finite ends, its poles and the
     op's kinks; the inputs of a variadic op also stay `margin` apart and away from a numeric
-    constant argument, so `max` and `min` never tie. The constant argument (an exponent, a slope,
-    coefficients) is drawn too; pass `args` to draw it yourself, e.g. for an op of your own.
+    constant argument, so `max` and `min` never tie. As in `programs`, the result stays within
+    ±1e3 and its slope in each input below 1e3 (measured by moving the input ±1e-4), so
+    ``gradcheck(call, call.inputs)`` is accurate over a wide range too (``0.001 ** -76`` is never
+    drawn). The constant argument (an exponent, a slope, coefficients) is drawn too; pass `args`
+    to draw it yourself, e.g. for an op of your own.
     """
     op = _resolve_op(op, "op_inputs")
     _check_range(min_value, max_value, "op_inputs")
@@ -160,12 +174,28 @@ def _op_calls(
         inputs.append(x)
         if op.arity == VARIADIC:
             taken.append(x)
+    assume(_moderate(op, inputs, arg))
+    return OpCall(op, tuple(inputs), arg)
+
+
+def _moderate(op: Op, inputs: list[float], arg: Any) -> bool:
+    """Whether `op`'s result at `inputs` and with each input moved by ±_NUDGE stays moderate.
+
+    An absolute margin alone lets huge results and slopes through (``0.001 ** -76``), where central
+    differences lose every digit: the same bounds as `programs` keep them out.
+    """
     try:
         out = forward_on_floats(op, inputs, arg)
+        if not abs(out) <= _VALUE_BOUND:
+            return False
+        for i, x in enumerate(inputs):
+            above = forward_on_floats(op, [*inputs[:i], x + _NUDGE, *inputs[i + 1 :]], arg)
+            below = forward_on_floats(op, [*inputs[:i], x - _NUDGE, *inputs[i + 1 :]], arg)
+            if not abs(above - below) / (2 * _NUDGE) <= _SLOPE_BOUND:
+                return False
     except (ArithmeticError, ValueError):
-        out = math.nan
-    assume(math.isfinite(out))
-    return OpCall(op, tuple(inputs), arg)
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,12 +260,6 @@ class Program:
         printer.text(repr(self))
 
 
-_NUDGE = 1e-4
-"""How far each input is moved, both ways, to see that a step stays smooth around the point."""
-_VALUE_BOUND = 1e3
-"""The largest magnitude of any result, so rounding stays far below gradcheck's tolerances."""
-_SLOPE_BOUND = 1e3
-"""The largest derivative of any result with respect to any input."""
 _ATTEMPTS = 8
 """Steps tried before a program stops growing."""
 
@@ -276,6 +300,12 @@ def programs(
     choices = tuple((op, _signature(op, "programs")) for op in chosen)
     _check_range(min_value, max_value, "programs")
     _check_margin(margin, "programs")
+    if not any(_runs_in(op, signature, min_value, max_value, margin) for op, signature in choices):
+        names = ", ".join(dict.fromkeys(op.name for op in chosen))
+        raise InvalidArgument(
+            f"programs() can never make a first step: no input in [{min_value}, {max_value}] (at margin "
+            f"{margin}) is inside the domain of any of the ops {names}; widen the range or add ops"
+        )
     return _programs(inputs_count, max_ops, choices, min_value, max_value, margin)
 
 
@@ -350,6 +380,22 @@ def _draw_step(
     return Step(op, tuple(operands), arg), outs
 
 
+def _runs_in(op: Op, signature: _Signature, min_value: float, max_value: float, margin: float) -> bool:
+    """Whether `op` (at its widest constant argument) takes inputs from ``[min_value, max_value]``."""
+    for j in range(max(op.arity, 1)):
+        interval = op.input_domain(signature.widest, j)
+        ends = [end for end in (interval.low, interval.high) if math.isfinite(end)]
+        # where the allowed points start and stop: the range's ends, or a margin from a point to avoid
+        candidates = [min_value, max_value] + [
+            point + side * margin for point in (*ends, *interval.poles, *op.kinks) for side in (1, -1)
+        ]
+        if not any(
+            min_value <= x <= max_value and _inside(x, interval, op.kinks, margin * (1 - 1e-9)) for x in candidates
+        ):
+            return False
+    return True
+
+
 def _fit_for(interval: Interval, avoid: Sequence[float], margin: float) -> Callable[[float], bool]:
     """Whether a number is in `interval` and at least `margin` from each of `avoid`."""
     return lambda x: x in interval and all(abs(x - a) >= margin for a in avoid)
@@ -386,13 +432,77 @@ def assert_gradients_close(
     atol: float = 1e-5,
     rtol: float = 1e-3,
     fast_mode: bool = False,
+    kinks: Literal["report", "skip"] = "report",
+    kink_margin: float = 1e-4,
 ) -> None:
     """Assert that `f`'s gradients at `inputs` match central differences: `autodiff.gradcheck`.
 
     For a ``@given`` test: it raises `autodiff.GradcheckError` (an `AssertionError`) with the
     table of derivatives, so Hypothesis shrinks to a small failing point and shows the table.
+
+    A function with kinks (``abs(x - y)``, ``max(x, y) * x``) has no derivative where one of its
+    ops sits on a kink or a tie, and Hypothesis finds such points at once (``x = y``). By default
+    (``kinks="report"``) they fail like any mismatch, with a note that says "at a kink or a tie".
+    With ``kinks="skip"``, `f` is first run once on Values, and if any op of its graph has an
+    input within ``kink_margin · max(1, |inputs|)`` of one of the op's declared kinks (`Op.kinks`),
+    or two inputs of `max`/`min` that close to a tie, or an input that crosses one when any input
+    moves by ±`eps`, the point is not checked: inside a Hypothesis test the example is discarded
+    (``hypothesis.assume(False)``), outside one `ValueError` says which op is at which kink.
     """
+    if kinks not in ("report", "skip"):
+        raise InvalidArgument(f"assert_gradients_close() kinks must be 'report' or 'skip', got {kinks!r}")
+    _check_margin(kink_margin, "assert_gradients_close", "kink_margin")
+    if kinks == "skip":
+        point = _Point.of(inputs, "assert_gradients_close()")
+        near = _near_kink(point.outputs(f), point.leaves, kink_margin * max(1.0, *map(abs, point.data)), eps)
+        if near is not None:
+            if currently_in_test_context():
+                assume(False)
+            raise ValueError(
+                f"assert_gradients_close(kinks='skip'): {near}, so this point is not checked; inside a "
+                "Hypothesis test the example is discarded, outside one pick a point away from it"
+            )
     gradcheck(f, inputs, eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode)
+
+
+def _gap(a: Value, b: Value | float, moved: Mapping[Value, float]) -> float:
+    """a − b where `moved` gives the numbers of moved nodes (the others keep theirs)."""
+    other = moved.get(b, b.data) if isinstance(b, Value) else b
+    return moved.get(a, a.data) - other
+
+
+_SELECTING = frozenset({"max", "min"})
+"""Ops of the table that pass the gradient to one chosen input: a tie between inputs is a kink."""
+
+
+def _near_kink(outputs: Sequence[Value], leaves: Sequence[Value], margin: float, eps: float) -> str | None:
+    """Which op of the graph has an input within `margin` of a kink or a tie, or crosses one within `eps`."""
+    order = list(dict.fromkeys(node for out in outputs for node in topological_order(out)))
+    ops = [node for node in order if node.op is not None]
+    # the graph replayed on floats with each input moved both ways, as the diagnosis does
+    moves = [moved for leaf in leaves for step in (eps, -eps) if (moved := _replay(ops, leaf, step)) is not None]
+    for node in ops:
+        op = node.op
+        assert op is not None
+        call = f"{op.name}({', '.join(shown_number(p.data) for p in node.parents)})"
+        distinct = list(dict.fromkeys(node.parents))
+        # (what, a, b): a point of a kink or tie is where a − b changes sign
+        pairs: list[tuple[str, Value, Value | float]] = [
+            (f"at its kink {kink:g}", p, kink) for p in distinct for kink in op.kinks
+        ]
+        if op.name in _SELECTING:
+            pairs += [("at a tie of its inputs", p, q) for k, p in enumerate(distinct) for q in distinct[k + 1 :]]
+            if isinstance(node.arg, float):
+                pairs += [(f"at a tie with its bound {node.arg:g}", p, node.arg) for p in distinct]
+        for what, a, b in pairs:
+            here = _gap(a, b, {})
+            around = [_gap(a, b, moved) for moved in moves]
+            if all(g == here for g in around):
+                # the gap does not move with any input (x − x, a constant): no slope changes across it
+                continue
+            if abs(here) < margin or any((g > 0) != (here > 0) or g == 0 for g in around):
+                return f"{call} is {what} (within {margin:.3g} of it, or crossing it within eps={eps:g})"
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -405,6 +515,8 @@ class _Signature:
 
     arg: Callable[[int], SearchStrategy[Any]]
     counts: SearchStrategy[int] = st.integers(1, 4)
+    widest: Any = None
+    """A constant argument it draws at which the op's domain is widest (for `pow_const`, an integer)."""
 
 
 # constants are multiples of 1/4: exact in binary, readable in a failing example
@@ -420,7 +532,7 @@ _SIGNATURES: dict[str, _Signature] = {
     "div_const": _Signature(arg=lambda count: _CONSTANTS.filter(bool)),
     "rdiv_const": _CONSTANT,
     # integer and fractional exponents from -3 to 4; the domain depends on which
-    "pow_const": _Signature(arg=lambda count: st.integers(-12, 16).map(lambda k: k / 4)),
+    "pow_const": _Signature(arg=lambda count: st.integers(-12, 16).map(lambda k: k / 4), widest=2.0),
     "rpow_const": _Signature(arg=lambda count: st.integers(1, 20).map(lambda k: k / 4)),
     "leaky_relu": _Signature(arg=lambda count: st.just(0.01) | st.integers(-4, 4).map(lambda k: k / 4)),
     "sum": _CONSTANT,
@@ -493,6 +605,6 @@ def _check_range(min_value: float, max_value: float, where: str) -> None:
         raise InvalidArgument(f"{where}() needs min_value <= max_value, got {min_value!r} > {max_value!r}")
 
 
-def _check_margin(margin: float, where: str) -> None:
+def _check_margin(margin: float, where: str, name: str = "margin") -> None:
     if not (isinstance(margin, numbers.Real) and not isinstance(margin, bool) and 0 <= margin < math.inf):
-        raise InvalidArgument(f"{where}() margin must be a finite number >= 0, got {margin!r}")
+        raise InvalidArgument(f"{where}() {name} must be a finite number >= 0, got {margin!r}")

@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import Phase, find, given, settings
+from hypothesis import Phase, example, find, given, settings
 from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
+from hypothesis.errors import InvalidArgument, NoSuchExample
 
 import autodiff
 import autodiff.testing
-from autodiff import OPS, Value
+from autodiff import OPS, GradcheckError, Value, gradcheck
 from autodiff.ops import VARIADIC
 from autodiff.testing import (
     OpCall,
@@ -103,6 +103,33 @@ def test_an_op_with_no_input_in_range_is_invalid_argument_when_drawn():
 
     with pytest.raises(InvalidArgument, match="log needs x > 0"):
         draw()
+
+
+def test_programs_whose_ops_have_no_domain_point_in_range_are_invalid_argument():
+    # without the check, every step is filtered out and Hypothesis ends in FailedHealthCheck
+    with pytest.raises(InvalidArgument, match=r"\[-3\.0, -1\.0\].* sqrt, log"):
+        programs(ops=["sqrt", "log"], min_value=-3.0, max_value=-1.0)
+    # one op that runs there is enough; so is an integer power, whose domain is every real
+    programs(ops=["sqrt", "tanh"], min_value=-3.0, max_value=-1.0)
+    programs(ops=["pow_const"], min_value=-3.0, max_value=-1.0)
+
+
+@pytest.mark.parametrize("op", list(OPS.values()), ids=list(OPS))
+@settings(max_examples=40)
+@given(data=st.data())
+def test_op_inputs_over_a_wide_range_pass_gradcheck(op, data):
+    call = data.draw(op_inputs(op, min_value=-100.0, max_value=100.0))
+    gradcheck(call, call.inputs)
+
+
+def test_op_inputs_over_a_wide_range_keep_results_moderate():
+    # an absolute margin alone drew 0.001 ** -76, where central differences lose every digit
+    with pytest.raises(NoSuchExample):
+        find(
+            op_inputs("pow", min_value=-100.0, max_value=100.0),
+            lambda call: abs(call(*call.inputs)) > 1e3,
+            settings=settings(FIRST, max_examples=300),
+        )
 
 
 def _away(x, points, margin):
@@ -281,3 +308,75 @@ def test_assert_gradients_close_is_an_assertion():
 def test_docstring_examples_run():
     results = doctest.testmod(autodiff.testing)
     assert results.attempted > 0 and results.failed == 0
+
+
+# functions with kinks, each with a point Hypothesis finds at once: a tie, and a zero straddled by eps
+KINKED = [
+    pytest.param(lambda x, y: autodiff.max([x, y]) * x, (1.0, 1.0), id="max(x, y) * x"),
+    pytest.param(lambda x, y: abs(x - y), (0.0, 1.4e-251), id="abs(x - y)"),
+]
+
+
+@pytest.mark.parametrize(("f", "point"), KINKED)
+def test_kinks_fail_by_default_and_the_report_says_so(f, point):
+    @settings(database=None)
+    @given(x=finite_floats(), y=finite_floats())
+    @example(*point)
+    def check(x, y):
+        assert_gradients_close(f, [x, y])
+
+    with pytest.raises(GradcheckError, match="at a kink or a tie"):
+        check()
+
+
+@pytest.mark.parametrize(("f", "point"), KINKED)
+def test_kinks_skip_discards_examples_at_kinks_and_ties(f, point):
+    @settings(database=None)
+    @given(x=finite_floats(), y=finite_floats())
+    @example(*point)
+    def check(x, y):
+        assert_gradients_close(f, [x, y], kinks="skip")
+
+    check()
+
+
+def test_kinks_skip_still_catches_a_wrong_gradient_away_from_kinks():
+    # Value(x.data): x enters the product as a plain number, so backward() misses that path
+    @settings(database=None)
+    @given(x=finite_floats(), y=finite_floats())
+    def check(x, y):
+        assert_gradients_close(lambda x, y: autodiff.max([x, y]) * Value(x.data), [x, y], kinks="skip")
+
+    with pytest.raises(GradcheckError, match="first mismatch"):
+        check()
+
+
+@pytest.mark.parametrize(
+    ("f", "point", "message"),
+    [
+        (lambda x, y: abs(x - y), [1.0, 1.0], r"abs\(0\) is at its kink 0"),
+        (lambda x, y: autodiff.max([x, y]) * x, [2.0, 2.0 + 1e-9], r"max\(2, 2\.000000001\) is at a tie of its inputs"),
+        (lambda x: autodiff.max([x, 1.5]), [1.5 - 1e-8], "at a tie with its bound 1.5"),
+        # relu's input is 5e-4 from its kink, beyond the margin, but moves by 1000·eps: eps crosses it
+        (lambda x: (x * 1000 - 0.01).relu(), [1.05e-5], r"relu\(.*\) is at its kink 0"),
+    ],
+)
+def test_kinks_skip_outside_hypothesis_is_value_error_naming_the_op(f, point, message):
+    with pytest.raises(ValueError, match=message) as caught:
+        assert_gradients_close(f, point, kinks="skip")
+    assert "pick a point away from it" in str(caught.value)
+
+
+def test_kinks_skip_checks_points_near_no_kink_as_usual():
+    assert_gradients_close(lambda x, y: abs(x - y) * autodiff.max([x, y]), [0.5, 2.0], kinks="skip")
+    assert_gradients_close(lambda x: abs(x - x) + autodiff.max([x, x]), [0.0], kinks="skip")
+    with pytest.raises(InvalidArgument, match="kinks must be 'report' or 'skip'"):
+        assert_gradients_close(lambda x: abs(x), [0.5], kinks="ignore")  # type: ignore[arg-type]
+
+
+def test_the_readme_example_of_kinks_skip_runs():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (block,) = [b for b in readme.split("```python\n") if 'kinks="skip"' in b.split("```")[0]]
+    namespace: dict[str, object] = {}
+    exec(block.split("```")[0], namespace)
+    namespace["test_max_times_x_gradients"]()  # type: ignore[operator]
