@@ -336,6 +336,20 @@ def test_collapse_draws_each_layer_as_one_box():
     assert draw(mlp_loss(), collapse=2).source == draw(mlp_loss(), collapse="neuron").source
 
 
+def _graph_attr(source, name):
+    line = re.search(r"^\tgraph \[(.*)\]$", source, flags=re.MULTILINE).group(1)
+    return dict(attr.split("=", 1) for attr in line.split(" "))[name]
+
+
+def test_rank_gaps_widen_only_when_module_boxes_are_drawn():
+    # between two layers of boxes every box feeds every box: at ranksep 0.3 the edges merge into a band
+    for collapse in ("neuron", "layer", 1):
+        assert _graph_attr(draw(mlp_loss(), collapse=collapse).source, "ranksep") == "0.8"
+    assert _graph_attr(draw(mlp_loss()).source, "ranksep") == "0.3"
+    assert _graph_attr(draw(mlp_loss(), collapse=3).source, "ranksep") == "0.3"  # no module that deep
+    assert _graph_attr(draw(relu_neuron(), collapse="neuron").source, "ranksep") == "0.3"
+
+
 def test_a_collapsed_mlp_renders(no_system_graphviz):
     root = ET.fromstring(draw(mlp_loss(samples=4), collapse="neuron").svg())
     clusters = [g.find(f"{SVG}title").text for g in root.iter(f"{SVG}g") if g.get("class") == "cluster"]
