@@ -8,13 +8,14 @@ differentiate derivatives, lives beside `Value`.)
 Both follow IEEE 754 as numpy does, so the two agree: NaN propagates through `max_of`/`min_of`
 wherever it sits, and `divide`/`power` give ±inf where Python's ``/`` and ``**`` would raise
 (``0.5 / 0.0``, ``0.0 ** -0.5``, ``1e-200 ** -2``). Derivative rules use them where a local
-derivative can be infinite at a point the forward rule accepts, so `backward()` never raises.
+derivative can be infinite at a point the forward rule accepts, so `backward()` never raises
+(a derivative built as a graph of Values, with ``create_graph=True``, still raises there).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -57,18 +58,22 @@ def _step(x: float) -> float:
 
 
 def _max_of(xs: Sequence[float]) -> float:
-    # builtin max keeps a NaN only when it comes first; numpy's maximum.reduce keeps it anywhere
-    for x in xs:
-        if x != x:
-            return x
-    return max(xs)
+    # builtin max keeps a NaN only when it comes first; numpy's maximum.reduce keeps it anywhere.
+    # The sum is NaN when an input is (or when +inf meets -inf): one C-speed test for the usual case
+    total = sum(xs)
+    return max(xs) if total == total else _first_nan(xs, max)
 
 
 def _min_of(xs: Sequence[float]) -> float:
+    total = sum(xs)
+    return min(xs) if total == total else _first_nan(xs, min)
+
+
+def _first_nan(xs: Sequence[float], extremum: Callable[[Sequence[float]], float]) -> float:
     for x in xs:
         if x != x:
             return x
-    return min(xs)
+    return extremum(xs)  # no NaN after all: the sum met +inf and -inf
 
 
 def _divide(x: float, y: float) -> float:

@@ -7,6 +7,7 @@ one-line message and the text at fault with a caret under it, and exits with sta
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -91,8 +92,8 @@ def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
             number = kind(text)
         except ValueError:
             number = 0
-        if not number > 0 or number != number:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a positive {kind.__name__}")
+        if not 0 < number < math.inf:  # also refuses NaN
+            raise argparse.ArgumentTypeError(f"{text!r} is not a positive, finite {kind.__name__}")
         return number
 
     return convert

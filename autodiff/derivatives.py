@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Sequence
 from operator import mul
 from typing import Any
 
+import numpy as np
+
 from autodiff.backends import FLOAT
 from autodiff.graph import derivative_error, input_partials, topological_order
 from autodiff.value import VALUE, Number, Value, dot, recording
@@ -282,10 +284,14 @@ def _checked_outputs(output: Value | Sequence[Value]) -> list[Value]:
 def _checked_weights(grad_outputs: Sequence[Number | Value] | None, count: int) -> list[float | Value]:
     if grad_outputs is None:
         return [1.0] * count
-    if isinstance(grad_outputs, Value | numbers.Number) or not isinstance(grad_outputs, Sequence):
+    one_dimensional = getattr(grad_outputs, "ndim", 1) == 1  # a 1-D numpy array is a fine sequence
+    if isinstance(grad_outputs, Value | numbers.Number | str) or not (
+        isinstance(grad_outputs, Sequence) or (isinstance(grad_outputs, np.ndarray) and one_dimensional)
+    ):
+        hint = "; write grad_outputs=[v] for one output" if count == 1 else ""
         raise TypeError(
-            "grad() grad_outputs must be a sequence with one number or Value per output, got "
-            f"{type(grad_outputs).__name__} {grad_outputs!r:.60}; write grad_outputs=[v] for one output"
+            f"grad() grad_outputs must be a sequence with one number or Value per output ({count}), got "
+            f"{type(grad_outputs).__name__} {grad_outputs!r:.60}{hint}"
         )
     weights = list(grad_outputs)
     if len(weights) != count:

@@ -23,7 +23,7 @@ from autodiff.render import DEFAULT_TIMEOUT, render
 from autodiff.scopes import ModulePath, infer_scopes, modules_of
 from autodiff.value import Value
 
-__all__ = ["Collapse", "Drawing", "draw", "record_escape"]
+__all__ = ["Collapse", "Drawing", "draw"]
 
 Collapse = Literal["neuron", "layer"] | int | None
 """What `draw` draws as one box: each ``"neuron"``, each ``"layer"``, each module at a depth, or nothing."""
@@ -57,10 +57,6 @@ _KINDS = {
 }
 _GRAD_SCHEME = "oranges9"  # a ColorBrewer scheme built into Graphviz: "1" lightest .. "9" darkest
 
-_RECORD_ESCAPES = str.maketrans(
-    {"\\": "\\\\", '"': '\\"', "{": "\\{", "}": "\\}", "|": "\\|", "<": "\\<", ">": "\\>", "\n": "\\n"}
-)
-
 
 def _visible(text: str) -> str:
     # control characters (which SVG cannot hold) and lone surrogates (which UTF-8 cannot) are shown
@@ -72,20 +68,8 @@ def _visible(text: str) -> str:
     )
 
 
-def record_escape(text: str) -> str:
-    r"""`text` escaped for a field of a Graphviz record label.
-
-    ``" { } | < >`` and ``\`` are shown as they are, a newline as a line break, and other control
-    characters as Python escapes (``\t``, ``\x01``), so no name can break the DOT source or
-    the SVG. (Graphviz shows runs of spaces as one.)
-    """
-    # Graphviz's WebAssembly build crashes on a field that opens with a line break before a long
-    # line, and a line break at either end of a name shows nothing anyway
-    return _visible(text.strip("\r\n")).translate(_RECORD_ESCAPES)
-
-
 def _text_escape(text: str) -> str:
-    # a plain (non-record) label or tooltip: backslashes are literal, a newline is a line break
+    # a label or tooltip: backslashes are literal, a newline is a line break
     return str(graphviz.nohtml(graphviz.escape(_visible(text)).replace("\n", "\\n")))
 
 
@@ -328,7 +312,7 @@ def _label(value: Value, module: ModulePath, show_grad: bool, digits: int) -> st
 
 
 def _path_order(path: ModulePath) -> tuple[tuple[int, int, str], ...]:
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in path)
+    return tuple((0, int(part), "") if part.isdecimal() else (1, 0, part) for part in path)
 
 
 def _add_boxes(

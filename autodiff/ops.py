@@ -13,10 +13,11 @@ Signatures, by arity:
 
 ``arg`` is the op's constant argument (the ``2`` of ``x * 2``, a leaky-ReLU slope), or None.
 
-A derivative rule never raises where its forward rule succeeded: where the slope is infinite
+On floats and numpy arrays, a derivative rule never raises where its forward rule succeeded: where the slope is infinite
 (``sqrt`` at 0, ``x ** 0.5`` at 0) or too large for a float, it is ±inf, as in PyTorch, by way of
 the backend's IEEE `divide` and `power` instead of Python's ``/`` and ``**``, which raise. Plain
-``/`` is kept where the op's domain already excludes a zero divisor.
+``/`` is kept where the op's domain already excludes a zero divisor. On Values (``create_graph=True``, Hessians)
+the derivative's own graph divides a Value by 0 there, which raises a clear ZeroDivisionError.
 The chain rule lives in the engine (`autodiff.graph`); this module knows nothing of `Value`.
 """
 

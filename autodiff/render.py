@@ -50,8 +50,10 @@ def render(
     """
     if format not in FORMATS:
         raise ValueError(f"cannot render to {format!r}: the formats are {', '.join(FORMATS)}")
-    if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
-        raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+    if timeout is not None and not (
+        isinstance(timeout, int | float) and not isinstance(timeout, bool) and 0 < timeout <= threading.TIMEOUT_MAX
+    ):
+        raise ValueError(f"timeout must be a positive, finite number of seconds or None (no limit), got {timeout!r}")
     dot = _program("dot")
     if dot is not None:
         return _run(dot, source, format, timeout)
@@ -187,5 +189,7 @@ class _WasmGraphviz:
                 f"which is likely too big for it: draw fewer nodes (collapse=, a smaller max_nodes), or "
                 f"{_INSTALL_GRAPHVIZ}"
             ) from exit_trap
+        except wasmtime.WasmtimeError as error:  # any other failure of the runtime itself
+            raise RenderError(f"Graphviz (WebAssembly) failed: {str(error).splitlines()[0]}") from error
         length = int.from_bytes(memory.read(store, length_address, length_address + 4), "little")
         return bytes(memory.read(store, output, output + length))

@@ -285,7 +285,8 @@ class CompiledFunction:
         for p, g in zip(self.params, result.params.tolist(), strict=True):
             p.grad += g
         w = np.ones_like(result.values) if weights is None else np.broadcast_to(weights, result.values.shape)
-        return float(np.dot(w, result.values))
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverged loss sums to inf or NaN, as on Values
+            return float(np.dot(w, result.values))
 
 
 def compile(  # noqa: A001 - the name users know from jax.jit and torch.compile

@@ -13,7 +13,7 @@ from autodiff.backends import FLOAT
 from autodiff.graph import backpropagate, topological_order
 from autodiff.ops import OPS, Op
 
-__all__ = ["Number", "Operand", "Value", "dot", "max", "min", "no_grad", "sum"]
+__all__ = ["Number", "Operand", "Value", "dot", "max", "min", "no_grad", "sum", "variadic_node"]
 
 Number = int | float
 """A plain number: Python `int`/`float` or a numpy real scalar."""

@@ -237,7 +237,7 @@ def _checked_inputs(module: Module, x: object, nin: int) -> tuple[Inputs, str]:
         raise ValueError(f"{module!r} takes {nin} inputs, got {n}")
     if types == _JUST_VALUES:
         return list(items), _VALUES
-    if Value not in types:
+    if not any(issubclass(t, Value) for t in types):  # a subclass of Value must keep its gradient
         return tuple(map(float, items)), _NUMBERS
     return items, _MIXED
 

@@ -118,12 +118,17 @@ def _train_command(args: argparse.Namespace) -> int:
     out = args.out or Path("runs") / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', config.env_id)}-seed{config.seed}"
     result = train(config, progress=not args.no_progress)
     out.mkdir(parents=True, exist_ok=True)
-    model_path = out / "q_network.json"
-    nn.save(result.q_network, model_path)
     (out / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=1) + "\n", encoding="utf-8")
     (out / "history.json").write_text(json.dumps(result.history.metrics) + "\n", encoding="utf-8")
     title = f"Q-learning on {config.env_id} {json.dumps(config.env_kwargs)}, seed {config.seed}"
     (out / "learning_curve.svg").write_text(learning_curve_svg(result.history, title), encoding="utf-8")
+    model_path = out / "q_network.json"
+    try:
+        nn.save(result.q_network, model_path)
+    except ValueError as error:  # NaN or infinite weights: the run diverged
+        print(f"python -m rl: the run diverged, so no model was saved ({error}); its history and learning "
+              f"curve are in {out} (try a smaller --learning-rate or --loss mean)", file=sys.stderr)
+        return 1
 
     player = CompiledQ(result.q_network) if config.compiled else result.q_network
     final = evaluate(player, env, args.final_episodes, seed=config.seed, success=config.success)

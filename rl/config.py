@@ -64,8 +64,8 @@ class QLearningConfig:
     compiled: bool = True
     """Compute the mini-batch updates and the greedy actions (of ε-greedy play and of the greedy
     evaluations) with compiled replays of the Q-network (`rl.CompiledQ`, `nn.MLP.compile`) rather
-    than a graph of Values per sample: the same targets, loss and gradients up to float rounding and
-    the same actions, several times faster."""
+    than a graph of Values per sample: the same targets, loss and gradients up to float rounding, and
+    so the same actions except between Q-values within rounding of each other; several times faster."""
     batch_size: int = 32
     """Transitions per mini-batch sampled from the replay buffer."""
     buffer_size: int = 10_000

@@ -58,7 +58,8 @@ def greedy_policy(q: QFunction | BatchedQFunction, env: gymnasium.Env[Any, Any])
     """The greedy action index in each state of an environment with a `Discrete` observation space.
 
     A `BatchedQFunction` (``rl.CompiledQ(network)``) computes the states in batched forwards of up to
-    512 states, with the same actions as the network's Value graph.
+    512 states, with the same actions as the network's Value graph except between Q-values equal up to
+    float rounding.
     """
     space = env.observation_space
     if not isinstance(space, spaces.Discrete):
@@ -118,8 +119,8 @@ def evaluate(
     The first episode resets with `seed` and the others continue its random stream, so the same
     seed gives the same result. `success` names the rule of `rl.SUCCESS_RULES` that says which
     episodes succeeded. A `BatchedQFunction` (``rl.CompiledQ(network)``) plays the same actions as
-    the network's Value graph, faster: with a `Discrete` observation space of at most
-    512 states its whole policy table is one batched forward.
+    the network's Value graph (but for Q-values equal up to float rounding), faster: with a
+    `Discrete` observation space of at most 512 states its whole policy table is one batched forward.
     """
     if type(episodes) is not int or episodes < 1:
         raise ValueError(f"episodes must be an int >= 1, got {episodes!r}")

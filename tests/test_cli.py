@@ -141,3 +141,10 @@ def test_a_long_expression_hits_the_size_guard_not_a_hang(tmp_path):
                "--max-nodes", "500", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "big.svg").exists()
+
+
+@pytest.mark.parametrize("timeout", ["inf", "nan", "0", "-3"])
+def test_a_timeout_that_is_not_a_positive_finite_number_is_refused(tmp_path, timeout):
+    done = run("draw", "x*y", "x=1", "y=2", "-o", "g.svg", "--timeout", timeout, cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"'{timeout}' is not a positive, finite float" in done.stderr

@@ -604,3 +604,10 @@ def test_the_readme_vjp_example_prints_the_numbers_shown(capsys):
     first, second = capsys.readouterr().out.splitlines()
     assert [float(n) for n in first.split()] == pytest.approx([2.0 + 3 * math.exp(0.5), 0.5], rel=1e-15)
     assert second == f"[2.0, {math.exp(0.5)!r}]"
+
+
+def test_grad_outputs_may_be_a_numpy_vector():
+    a = Value(2.0)
+    assert [g.data for g in grad([a * a, a * 3], [a], grad_outputs=np.array([1.0, 2.0]))] == [2 * 2.0 + 2 * 3.0]
+    with pytest.raises(TypeError, match=r"one number or Value per output \(2\), got ndarray"):
+        grad([a * a, a * 3], [a], grad_outputs=np.ones((1, 2)))

@@ -2,6 +2,7 @@
 
 # ruff: noqa: E501 - the expected DOT source is written out line by line
 
+import math
 import random
 import re
 import stat
@@ -448,8 +449,9 @@ def test_a_render_that_takes_too_long_is_stopped(no_system_graphviz):
     with pytest.raises(RenderError, match=r"took more than 0.001 s to lay out the graph.*collapse='neuron'"):
         draw(h).svg(timeout=0.001)
     assert _nodes(ET.fromstring(draw(relu_neuron()).svg())) >= {"v0", "o5"}  # the next render is not stopped
-    with pytest.raises(ValueError, match="timeout must be a positive number of seconds or None"):
-        draw(h).svg(timeout=0)
+    for bad in (0, -1.0, math.inf, math.nan, True, 1e300):
+        with pytest.raises(ValueError, match="timeout must be a positive, finite number of seconds or None"):
+            draw(h).svg(timeout=bad)
 
 
 def test_a_slow_system_dot_is_stopped(monkeypatch, tmp_path):

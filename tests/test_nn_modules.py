@@ -385,3 +385,15 @@ def test_a_users_composite_module_names_its_values_with_one_public_call():
     # the picture of the graph groups the values by those names
     source = autodiff.draw(net([0.5, -1.0])[0]).source
     assert 'label="body.layers.0"' in source and 'label="head.neurons.0"' in source
+
+
+def test_inputs_of_a_value_subclass_keep_their_gradients():
+    class Tagged(Value):
+        pass
+
+    a, b = Tagged(1.0), Tagged(2.0)
+    network = nn.MLP(2, [2, 1], activation="tanh", rng=0)
+    network([a, b])[0].backward()
+    plain_a, plain_b = Value(1.0), Value(2.0)
+    network([plain_a, plain_b])[0].backward()
+    assert (a.grad, b.grad) == (plain_a.grad, plain_b.grad) != (0.0, 0.0)

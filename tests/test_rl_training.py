@@ -154,6 +154,19 @@ def test_cli_trains_saves_and_evaluates(tmp_path, capsys):
     assert "does not fit CartPole-v1, which needs 4 inputs and 2 outputs" in capsys.readouterr().err
 
 
+def test_cli_reports_a_diverged_run_and_keeps_its_history(tmp_path, capsys):
+    from rl.cli import main
+
+    out = tmp_path / "run"
+    status = main(["--env", "rl/Chain-v0", "--env-kwargs", "{}", "--steps", "300", "--hidden-sizes", "8",
+                   "--loss", "sum", "--optimizer", "sgd", "--learning-rate", "50", "--eval-period", "none",
+                   "--out", str(out), "--final-episodes", "1", "--no-progress"])
+    assert status == 1
+    assert "the run diverged, so no model was saved" in capsys.readouterr().err
+    assert "losses/td_loss" in json.loads((out / "history.json").read_text())
+    assert not (out / "q_network.json").exists()
+
+
 def _saved_chain_model(folder):
     """A Q-network saved as python -m rl saves it, for the chain of 4 states with a 7-step limit."""
     folder.mkdir()
