@@ -99,11 +99,7 @@ class SGD(Optimizer):
         nesterov: bool = False,
     ) -> None:
         super().__init__(params, lr)
-        self.momentum = _hyperparameter(momentum, "momentum", lambda x: x >= 0, ">= 0")
-        self.weight_decay = _hyperparameter(weight_decay, "weight_decay", lambda x: x >= 0, ">= 0")
-        if nesterov and not self.momentum:
-            raise ValueError("SGD(nesterov=True) needs a momentum > 0")
-        self.nesterov = bool(nesterov)
+        self.momentum, self.weight_decay, self.nesterov = _sgd_settings(momentum, weight_decay, nesterov)
         self._buffers: list[float] | None = None
 
     def step(self) -> None:
@@ -145,13 +141,7 @@ class SGD(Optimizer):
         """
         state = self._checked_keys("SGD", state, _SGD_KEYS)
         lr = _hyperparameter(state["lr"], "lr", lambda x: x > 0, "> 0")
-        momentum = _hyperparameter(state["momentum"], "momentum", lambda x: x >= 0, ">= 0")
-        decay = _hyperparameter(state["weight_decay"], "weight_decay", lambda x: x >= 0, ">= 0")
-        nesterov = state["nesterov"]
-        if not isinstance(nesterov, bool):
-            raise TypeError(f"nesterov must be true or false, got {_short(nesterov)}")
-        if nesterov and not momentum:
-            raise ValueError("nesterov=True needs a momentum > 0")
+        momentum, decay, nesterov = _sgd_settings(state["momentum"], state["weight_decay"], state["nesterov"])
         buffer = state["momentum_buffer"]
         buffers = None if buffer is None else _floats(buffer, "momentum_buffer", len(self.params))
         self.lr, self.momentum, self.weight_decay, self.nesterov = lr, momentum, decay, nesterov
@@ -177,13 +167,7 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        if not isinstance(betas, tuple | list) or len(betas) != 2:
-            raise ValueError(f"Adam betas must be a pair (beta1, beta2), got {betas!r}")
-        in_range: Callable[[float], bool] = lambda x: 0 <= x < 1
-        self.betas = (_hyperparameter(betas[0], "betas[0]", in_range, "in [0, 1)"),
-                      _hyperparameter(betas[1], "betas[1]", in_range, "in [0, 1)"))
-        self.eps = _hyperparameter(eps, "eps", lambda x: x > 0, "> 0")
-        self.weight_decay = _hyperparameter(weight_decay, "weight_decay", lambda x: x >= 0, ">= 0")
+        self.betas, self.eps, self.weight_decay = _adam_settings(betas, eps, weight_decay)
         self.steps = 0
         self._m = [0.0] * len(self.params)
         self._v = [0.0] * len(self.params)
@@ -226,14 +210,7 @@ class Adam(Optimizer):
         """
         state = self._checked_keys("Adam", state, _ADAM_KEYS)
         lr = _hyperparameter(state["lr"], "lr", lambda x: x > 0, "> 0")
-        betas = state["betas"]
-        if not isinstance(betas, list | tuple) or len(betas) != 2:
-            raise ValueError(f"betas must be a pair [beta1, beta2], got {_short(betas)}")
-        in_range: Callable[[float], bool] = lambda x: 0 <= x < 1
-        beta1 = _hyperparameter(betas[0], "betas[0]", in_range, "in [0, 1)")
-        beta2 = _hyperparameter(betas[1], "betas[1]", in_range, "in [0, 1)")
-        eps = _hyperparameter(state["eps"], "eps", lambda x: x > 0, "> 0")
-        decay = _hyperparameter(state["weight_decay"], "weight_decay", lambda x: x >= 0, ">= 0")
+        betas, eps, decay = _adam_settings(state["betas"], state["eps"], state["weight_decay"])
         steps = state["steps"]
         if not isinstance(steps, int) or isinstance(steps, bool):
             raise TypeError(f"steps must be an int, got {_short(steps)}")
@@ -245,8 +222,33 @@ class Adam(Optimizer):
         if negative:
             # a mean of squares: a negative one would make √v̂ fail at the next step
             raise ValueError(f"exp_avg_sq[{negative[0]}] is {v[negative[0]]!r}, but it must be >= 0")
-        self.lr, self.betas, self.eps, self.weight_decay = lr, (beta1, beta2), eps, decay
+        self.lr, self.betas, self.eps, self.weight_decay = lr, betas, eps, decay
         self.steps, self._m, self._v = steps, m, v
+
+
+def _sgd_settings(momentum: object, weight_decay: object, nesterov: object) -> tuple[float, float, bool]:
+    # the checks of SGD's constructor and of its load_state_dict, in one place
+    checked_momentum = _hyperparameter(momentum, "momentum", lambda x: x >= 0, ">= 0")
+    decay = _hyperparameter(weight_decay, "weight_decay", lambda x: x >= 0, ">= 0")
+    if not isinstance(nesterov, bool):
+        raise TypeError(f"nesterov must be true or false, got {_short(nesterov)}")
+    if nesterov and not checked_momentum:
+        raise ValueError("SGD: nesterov=True needs a momentum > 0")
+    return checked_momentum, decay, nesterov
+
+
+def _adam_settings(betas: object, eps: object, weight_decay: object) -> tuple[tuple[float, float], float, float]:
+    # the checks of Adam's constructor and of its load_state_dict, in one place
+    if not isinstance(betas, tuple | list):
+        raise TypeError(f"Adam betas must be a pair (beta1, beta2), got {_short(betas)}")
+    if len(betas) != 2:
+        raise ValueError(f"Adam betas must be a pair (beta1, beta2), got {_short(betas)}")
+    in_range: Callable[[float], bool] = lambda x: 0 <= x < 1
+    pair = (_hyperparameter(betas[0], "betas[0]", in_range, "in [0, 1)"),
+            _hyperparameter(betas[1], "betas[1]", in_range, "in [0, 1)"))
+    checked_eps = _hyperparameter(eps, "eps", lambda x: x > 0, "> 0")
+    decay = _hyperparameter(weight_decay, "weight_decay", lambda x: x >= 0, ">= 0")
+    return pair, checked_eps, decay
 
 
 _SGD_KEYS = ("lr", "momentum", "weight_decay", "nesterov", "num_parameters", "momentum_buffer")
