@@ -200,12 +200,17 @@ def test_png_without_any_renderer_says_what_to_install(monkeypatch):
         render("digraph { a }", "png")
 
 
-def test_the_system_dot_renders_every_format_when_it_is_on_path(monkeypatch, tmp_path):
-    fake = tmp_path / "dot"
-    script = f'cat > "{tmp_path}/input"\necho "$@" > "{tmp_path}/arguments"\nprintf made-by-dot\n'
-    fake.write_text("#!/bin/sh\nPATH=/usr/bin:/bin\n" + script)
+def _put_fake_dot_on_path(monkeypatch, folder, script):
+    """A shell script named `dot` as the only program on PATH: the system-dot route, without Graphviz."""
+    fake = folder / "dot"
+    fake.write_text("#!/bin/sh\n" + script)
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("PATH", str(folder))
+
+
+def test_the_system_dot_renders_every_format_when_it_is_on_path(monkeypatch, tmp_path):
+    script = f'cat > "{tmp_path}/input"\necho "$@" > "{tmp_path}/arguments"\nprintf made-by-dot\n'
+    _put_fake_dot_on_path(monkeypatch, tmp_path, "PATH=/usr/bin:/bin\n" + script)
     drawing = draw(relu_neuron())
     assert drawing.save(tmp_path / "g.pdf").read_bytes() == b"made-by-dot"
     assert (tmp_path / "arguments").read_text() == "-Tpdf\n"
@@ -214,10 +219,7 @@ def test_the_system_dot_renders_every_format_when_it_is_on_path(monkeypatch, tmp
 
 
 def test_a_failing_dot_is_reported(monkeypatch, tmp_path):
-    fake = tmp_path / "dot"
-    fake.write_text("#!/bin/sh\necho 'syntax error in line 1' >&2\nexit 1\n")
-    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", str(tmp_path))
+    _put_fake_dot_on_path(monkeypatch, tmp_path, "echo 'syntax error in line 1' >&2\nexit 1\n")
     with pytest.raises(RenderError, match=r"dot -Tsvg failed \(exit status 1\): syntax error in line 1"):
         render("digraph {", "svg")
 
@@ -455,10 +457,7 @@ def test_a_render_that_takes_too_long_is_stopped(no_system_graphviz):
 
 
 def test_a_slow_system_dot_is_stopped(monkeypatch, tmp_path):
-    fake = tmp_path / "dot"
-    fake.write_text("#!/bin/sh\nexec /bin/sleep 30\n")
-    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", str(tmp_path))
+    _put_fake_dot_on_path(monkeypatch, tmp_path, "exec /bin/sleep 30\n")
     with pytest.raises(RenderError, match=r"dot -Tsvg took more than 0.2 s to lay out the graph"):
         draw(relu_neuron()).save(tmp_path / "g.svg", timeout=0.2)
 

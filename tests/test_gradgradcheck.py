@@ -50,11 +50,14 @@ def test_a_function_that_detaches_fails_with_a_table_naming_both_derivatives():
     assert gradgradcheck(f, [0.5, 2.0], raise_exception=False) is False
 
 
-def test_an_op_whose_derivative_rule_drops_the_graph_fails(monkeypatch):
-    tanh = OPS["tanh"]
+def _tanh_dropping_the_graph() -> Op:
     # right on floats, so backward() and gradcheck are right; on Values float() makes it a constant
-    broken = Op("tanh", 1, tanh.forward, lambda m, x, out, a: 1.0 - float(out) ** 2, tanh.template, tanh.doc)
-    monkeypatch.setattr(autodiff.value, "_TANH", broken)
+    tanh = OPS["tanh"]
+    return Op("tanh", 1, tanh.forward, lambda m, x, out, a: 1.0 - float(out) ** 2, tanh.template, tanh.doc)
+
+
+def test_an_op_whose_derivative_rule_drops_the_graph_fails(monkeypatch):
+    monkeypatch.setattr(autodiff.value, "_TANH", _tanh_dropping_the_graph())
     assert autodiff.gradcheck(Value.tanh, [0.7])
     with pytest.raises(GradcheckError, match=r"df/d\(input 0\)\s+0\s+0\s+-0\.7"):
         gradgradcheck(Value.tanh, [0.7])
@@ -141,9 +144,7 @@ def test_a_wrong_second_derivative_in_one_output_of_three_is_caught_and_named():
 
 
 def test_a_broken_op_in_the_last_output_only_is_named(monkeypatch):
-    tanh = OPS["tanh"]
-    broken = Op("tanh", 1, tanh.forward, lambda m, x, out, a: 1.0 - float(out) ** 2, tanh.template, tanh.doc)
-    monkeypatch.setattr(autodiff.value, "_TANH", broken)
+    monkeypatch.setattr(autodiff.value, "_TANH", _tanh_dropping_the_graph())
     with pytest.raises(GradcheckError, match=r"wrong in f\[1\] of the 2 outputs") as raised:
         gradgradcheck(lambda x: [x.exp(), x.tanh()], [0.7])
     assert re.search(r"✗ df\[1\]/d\(input 0\)\s+0\s+0\s+-0\.7", str(raised.value))
