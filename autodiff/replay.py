@@ -24,10 +24,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from autodiff._op_calls import apply_to_values
 from autodiff.backends import FLOAT, NUMPY
 from autodiff.graph import topological_order
 from autodiff.ops import VARIADIC, Op
-from autodiff.value import Value, _apply, _binary, variadic_node
+from autodiff.value import Value
 
 __all__ = ["BatchGradients", "CompiledFunction", "compile"]
 
@@ -154,14 +155,8 @@ def _forward_as_the_value_graph(group: _Group, values: Array) -> Array:
 
 def _value_graph_error(op: Op, inputs: list[float], arg: Any) -> Exception | None:
     """The exception that applying `op` to Values holding `inputs` raises, or None."""
-    xs = [Value(x) for x in inputs]
     try:
-        if op.arity == 1:
-            _apply(op, xs[0], arg)
-        elif op.arity == 2:
-            _binary(op, xs[0], xs[1])
-        else:
-            variadic_node(op, xs, arg)
+        apply_to_values(op, [Value(x) for x in inputs], arg)
     except (ArithmeticError, ValueError) as error:
         return error
     return None
