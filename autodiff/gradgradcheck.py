@@ -12,7 +12,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from autodiff._diagnosis import diagnose
 from autodiff._report import Comparison, mismatch_report
@@ -21,6 +21,7 @@ from autodiff.gradcheck import (
     GradcheckError,
     Inputs,
     Outputs,
+    _as_outputs,
     _check_step,
     _check_tolerance,
     _numerical_jacobian,
@@ -61,11 +62,11 @@ def gradgradcheck(
     point = _Point.of(inputs, "gradgradcheck()")
     leaves = point.leaves
     returned = point.call(f)
-    outputs = _outputs(returned)
+    outputs = _as_outputs(returned)
 
     def gradients(*args: Value, **kwargs: Value) -> list[Value]:
         # every output's gradient on floats, one after the other, as `first` below
-        return [d for output in _outputs(f(*args, **kwargs)) for d in grad(output, leaves)]
+        return [d for output in _as_outputs(f(*args, **kwargs)) for d in grad(output, leaves)]
 
     # component k·n + j is d(output k)/dx_j
     n = len(leaves)
@@ -115,13 +116,3 @@ def gradgradcheck(
         )
     )
 
-
-def _outputs(returned: object) -> list[Value]:
-    if isinstance(returned, Value):
-        return [returned]
-    if isinstance(returned, Sequence) and returned and all(isinstance(out, Value) for out in returned):
-        return list(returned)
-    raise TypeError(
-        "gradgradcheck() needs f to return a Value or a non-empty sequence of Values, got "
-        f"{type(returned).__name__} {returned!r:.60} (did f compute with .data or float() instead of the Values?)"
-    )

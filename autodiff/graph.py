@@ -74,7 +74,8 @@ def backpropagate(root: Value, grad: float) -> None:
 
     This loop is the chain rule on `.grad`: each node passes its grad times its op's local
     derivative (from the op table) on to each of its inputs. (`autodiff.derivatives` runs the
-    same rule through `input_partials` into a dict, for `grad` and forward mode.)
+    same rule through `input_partials` into a dict for `grad`; its forward mode carries tangents
+    the other way through the same float rules.)
     """
     order = topological_order(root)
     for interior in order:

@@ -95,7 +95,7 @@ def train(
         hasattr(env.unwrapped, name) for name in ("P", "initial_state_distrib")
     )
 
-    best_return, kept = -math.inf, (0, q.state_dict())
+    best_return, kept = -math.inf, (0, _weights(q))
 
     def record_evaluation(step: int) -> None:
         nonlocal best_return, kept
@@ -106,7 +106,7 @@ def train(
         history.record("eval/std_return", step, result.std_return)
         history.record("eval/success_rate", step, result.success_rate)
         if config.keep_best and result.mean_return > best_return:
-            best_return, kept = result.mean_return, (step, q.state_dict())
+            best_return, kept = result.mean_return, (step, _weights(q))
         if knows_model:
             exact = evaluate_policy(eval_env, greedy_policy(player, eval_env), success=config.success)
             history.record("eval/exact_return", step, exact.value)
@@ -153,7 +153,7 @@ def train(
             history.record("losses/td_loss", step, stats.loss)
             history.record("losses/q_values", step, stats.mean_q)
         if config.target_sync_period is not None and step % config.target_sync_period == 0:
-            _copy_weights(q.state_dict(), target_q)
+            _set_weights(target_q, _weights(q))
         if config.eval_period is not None and step % config.eval_period == 0:
             record_evaluation(step)
         bar.update()
@@ -164,23 +164,27 @@ def train(
         record_evaluation(step)
     kept_step = step
     if config.keep_best:
-        kept_step, state = kept
-        _copy_weights(state, q)
+        kept_step, weights = kept
+        _set_weights(q, weights)
     return TrainResult(q, history, config, time.perf_counter() - started, episodes, kept_step)
 
 
 def _copy_network(q: nn.MLP) -> nn.MLP:
     # a fixed seed: drawing the copy's throwaway initial weights must not use the run's generator
     copy_of_q = nn.MLP(q.nin, q.nouts, activation=q.activation, rng=0)
-    _copy_weights(q.state_dict(), copy_of_q)
+    _set_weights(copy_of_q, _weights(q))
     return copy_of_q
 
 
-def _copy_weights(state: dict[str, float], q: nn.MLP) -> None:
+def _weights(q: nn.MLP) -> list[float]:
+    return [p.data for p in q.parameters()]
+
+
+def _set_weights(q: nn.MLP, weights: list[float]) -> None:
     # not load_state_dict: a diverged run's NaN weights are copied like any others, so the run
     # goes on and its history shows the divergence instead of stopping at a target sync
-    for (name, parameter) in q.named_parameters():
-        parameter.data = state[name]
+    for parameter, value in zip(q.parameters(), weights, strict=True):
+        parameter.data = value
 
 
 def _copy_env(env: gymnasium.Env[Any, Any]) -> gymnasium.Env[Any, Any]:
