@@ -30,6 +30,7 @@ as unsupported.
 from __future__ import annotations
 
 import importlib
+import inspect
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -205,12 +206,14 @@ def micrograd_style(cls: type) -> Adapter:
     try:
         node = cls(0.5)
     except Exception as error:
-        raise TypeError(f"{name} cannot make a leaf from a float: {cls.__qualname__}(0.5) raised {one_line(error)}")
+        raise TypeError(
+            f"{name} cannot make a leaf from a float: {cls.__qualname__}(0.5) raised {one_line(error)}"
+        ) from None
     missing = [attribute for attribute in ("data", "grad", "backward") if not hasattr(node, attribute)]
     if missing:
         raise TypeError(
             f"{name} is not a micrograd-style value: {cls.__qualname__}(0.5) has no "
-            f"{', '.join('.' + attribute for attribute in missing)} (give an autodiff.testing.Adapter for other conventions)"
+            f"{', '.join('.' + attribute for attribute in missing)} (an Adapter takes other conventions)"
         )
     return Adapter(
         name=name,
@@ -362,7 +365,7 @@ def load_engine(spec: str) -> Adapter:
             return micrograd_style(found)
         except TypeError as error:
             raise EngineLoadError(str(error)) from None
-    if callable(found):
+    if inspect.isfunction(found):
         try:
             made = found()
         except Exception as error:

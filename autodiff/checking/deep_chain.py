@@ -115,11 +115,13 @@ def _probe(
     passed, seconds_per_node, bytes_per_node = 0, 0.0, 0.0
     for depth in depths:
         # a level costs about 10 times the one before: skip it if the budget cannot take it
-        spent = time.perf_counter() - began
-        if seconds_per_node * depth > time_budget - spent:
-            return ChainResult(passed, 0, "", False, f"depth {depth:,} would take about {seconds_per_node * depth:.0f} s", limit)
-        if bytes_per_node * depth > memory_budget:
-            return ChainResult(passed, 0, "", False, f"depth {depth:,} would take about {bytes_per_node * depth / 1e6:,.0f} MB", limit)
+        too_much = ""
+        if seconds_per_node * depth > time_budget - (time.perf_counter() - began):
+            too_much = f"depth {depth:,} would take about {seconds_per_node * depth:.0f} s"
+        elif bytes_per_node * depth > memory_budget:
+            too_much = f"depth {depth:,} would take about {bytes_per_node * depth / 1e6:,.0f} MB"
+        if too_much:
+            return ChainResult(passed, 0, "", False, too_much, limit)
         measured = time.perf_counter()
         error, raised, peak = _attempt(engine, reference, step, start, depth, limit, measure=depth == _MEASURED_DEPTH)
         seconds_per_node = max(seconds_per_node, (time.perf_counter() - measured) / depth)
@@ -132,7 +134,15 @@ def _probe(
 
 
 def _bisect(
-    engine: Adapter, reference: Adapter, step: Step, start: float, good: int, bad: int, error: str, raised: bool, limit: int
+    engine: Adapter,
+    reference: Adapter,
+    step: Step,
+    start: float,
+    good: int,
+    bad: int,
+    error: str,
+    raised: bool,
+    limit: int,
 ) -> tuple[int, str, bool]:
     """The shallowest failing depth between `good` (passed) and `bad` (failed), and how it failed."""
     while bad - good > 1:
@@ -148,8 +158,10 @@ def _bisect(
 def _attempt(
     engine: Adapter, reference: Adapter, step: Step, start: float, depth: int, limit: int, *, measure: bool
 ) -> tuple[str, bool, int]:
-    """What went wrong with a chain of `depth` (the exception or the wrong number; "" if nothing),
-    whether it was an exception, and the peak memory it took (when `measure`)."""
+    """How a chain of `depth` went: what went wrong ("" if nothing), whether it raised, its peak memory.
+
+    What went wrong is the exception or the wrong number; the memory is measured when `measure`.
+    """
     script = _script(step, start, depth)
     expected = run(script, reference)
     tracing = measure and not tracemalloc.is_tracing()

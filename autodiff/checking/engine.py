@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from hypothesis import HealthCheck, Phase, Verbosity, assume, find, given, settings
+from hypothesis import HealthCheck, Phase, Verbosity, assume, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.errors import FlakyFailure, NoSuchExample, Unsatisfiable
@@ -95,7 +95,7 @@ def assert_engine(
     depth: int = DEFAULT_DEPTH,
     seed: int | None = None,
 ) -> EngineReport:
-    """`check_engine` as an assertion: raises `EngineCheckError` (an `AssertionError`) with the report if anything failed."""
+    """`check_engine` as an assertion: raises `EngineCheckError` (an `AssertionError`) with the report on a failure."""
     report = check_engine(engine, ops=ops, max_examples=max_examples, depth=depth, seed=seed)
     if not report.passed:
         raise EngineCheckError(report)
@@ -124,7 +124,8 @@ def _chosen_ops(ops: Iterable[str | Op] | None) -> list[Op]:
         chosen.append(OPS[name])
     if not chosen:
         raise ValueError("check_engine() ops must name at least one op")
-    return list(dict.fromkeys(chosen))
+    # in the table's order, so that the order given does not change the programs drawn
+    return [op for op in OPS.values() if op in chosen]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,14 +133,15 @@ def _chosen_ops(ops: Iterable[str | Op] | None) -> list[Op]:
 
 
 def reference_engine() -> Adapter:
-    """This engine as an `Adapter`: the reference every other engine is checked against."""
+    """Our engine as an `Adapter`: the reference every other engine is checked against."""
 
     def applied(op: Op) -> Callable[..., Value]:
         def apply(*arguments: Any) -> Value:
             count = 1 if op.arity == VARIADIC else op.arity
             operands = arguments[0] if op.arity == VARIADIC else arguments[:count]
             arg = arguments[count] if len(arguments) > count else None
-            return OpCall(op, tuple(x.data for x in operands), arg)(*operands)
+            node: Value = OpCall(op, tuple(x.data for x in operands), arg)(*operands)
+            return node
 
         return apply
 
@@ -171,6 +173,11 @@ def _gradient_scripts(program: Program) -> list[Script]:
 
 def _single_step(step: Step, inputs: Sequence[float]) -> Program:
     return Program(tuple(inputs), (step,))
+
+
+def _program_of(call: OpCall) -> Program:
+    """The op of `call` on its inputs, one leaf each, as a program of one step."""
+    return _single_step(Step(call.op, tuple(range(len(call.inputs))), call.arg), call.inputs)
 
 
 @dataclass(frozen=True)
@@ -251,7 +258,9 @@ class _Checker:
             return None
         return None
 
-    def finding(self, subject: str, check: str, failure: _Failure | None, summary: Callable[[_Failure], str]) -> Finding:
+    def finding(
+        self, subject: str, check: str, failure: _Failure | None, summary: Callable[[_Failure], str]
+    ) -> Finding:
         if failure is None:
             return Finding(subject, check, "pass")
         return Finding(subject, check, "fail", summary(failure), self.example(failure))
@@ -313,8 +322,8 @@ class _Checker:
     def unsupported(self, op: Op) -> str:
         """Why the engine does not have `op` (it lacks the method or operator, or refuses), or ""."""
         if op.name not in self.engine.ops:
-            return f"the adapter has no op {op.name!r}"
-        call = _simplest(op_inputs(op))
+            return "not among the adapter's ops"
+        call = _an_example(op_inputs(op))
         names = [f"v{k}" for k in range(len(call.inputs))]
         code = spell(self.engine.spelling.ops[op.name], names, call.arg)
         try:
@@ -333,19 +342,20 @@ class _Checker:
         return ""
 
     def value_of_call(self, call: OpCall) -> _Failure | None:
-        return self.disagreement(_value_script(_single_step(Step(call.op, tuple(range(len(call.inputs))), call.arg), call.inputs)))
+        return self.disagreement(_value_script(_program_of(call)))
 
     def gradient_of_call(self, call: OpCall) -> _Failure | None:
-        program = _single_step(Step(call.op, tuple(range(len(call.inputs))), call.arg), call.inputs)
-        return self.disagreement(_gradient_scripts(program)[0])
+        return self.disagreement(_gradient_scripts(_program_of(call))[0])
 
     def used_twice(self, op: Op, joiners: list[Op]) -> Finding:
         if op.arity != 1:
             failure = self.search(programs(n_inputs=1, max_ops=1, ops=[op]), self.first_disagreement)
             return self.finding(op.name, "node used twice", failure, self.blamed)
-        joiner = next((j for j in joiners if j.arity == 2 and all(j.input_domain(None, k) == REALS for k in (0, 1))), None)
-        if joiner is None:
-            return Finding(op.name, "node used twice", "not run", "no op of two inputs passes (x + y, x * y) to join two uses")
+        # an op of two inputs defined everywhere (x + y, x * y) adds the two uses up
+        everywhere = [j for j in joiners if j.arity == 2 and j.input_domain(None, 0) == REALS == j.input_domain(None, 1)]
+        if not everywhere:
+            return Finding(op.name, "node used twice", "not run", "no op of two inputs passes to join two uses")
+        joiner = everywhere[0]
 
         def twice(call: OpCall) -> Program:
             use = Step(op, (0,), call.arg)
@@ -365,7 +375,8 @@ class _Checker:
             blame = self.blame(failure)
             if blame is None:
                 findings.append(self.finding(ENGINE, "programs", failure, _no_op_at_fault))
-                findings += [Finding(op.name, "programs", "not run", "a program failed with no op at fault") for op in remaining]
+                unknown = "a program failed with no op at fault"
+                findings += [Finding(op.name, "programs", "not run", unknown) for op in remaining]
                 return findings
             op, summary = blame
             findings.append(Finding(op.name, "programs", "fail", summary, self.example(failure)))
@@ -385,8 +396,10 @@ class _Checker:
         return summary
 
     def blame(self, failure: _Failure) -> tuple[Op, str] | None:
-        """The first op of the failing program that is wrong on its own (on fresh leaves, each node
-        it uses twice kept twice), and what is wrong with it; None if every op is right alone."""
+        """The first op of the failing program that is wrong on its own, and what is wrong with it.
+
+        Each op runs on fresh leaves, a node it uses twice kept twice. None if every op is right alone.
+        """
         script = failure.script
         program = script.program
         made = [line.node for line in script.lines if line.action == "make"]
@@ -416,25 +429,42 @@ class _Checker:
         return [self.second_backward(sound), self.backward_after_backward(sound), self.deep_chain(sound, depth)]
 
     def second_backward(self, sound: list[Op]) -> Finding:
-        try:
-            program = find(
-                programs(n_inputs=1, max_ops=3, ops=sound),
-                lambda p: _has_inner_node(p) and self.our_gradient(p) != 0.0,
-                settings=settings(database=None, derandomize=True, max_examples=500, suppress_health_check=list(HealthCheck)),
-            )
-        except NoSuchExample:
-            return Finding(ENGINE, "second backward()", "not run", "no program with an inner node and a nonzero gradient found")
-        output = program.outputs[-1]
-        lines = [*(Line("make", k) for k in range(len(program.inputs) + len(program.steps))), Line("backward", output)]
-        lines += [Line("grad", 0, of=output), Line("backward", output), Line("grad", 0, of=output, note=" after a second backward()")]
-        script = Script(program, tuple(lines))
-        theirs, ours = run(script, self.engine), run(script, self.reference)
-        code = "\n".join([*render(script, self.engine.spelling), "", side_by_side(theirs, ours)])
-        return Finding(ENGINE, "second backward()", "note", _second_backward_note(theirs, ours), code)
+        """What a second backward() on the same graph does to the gradients.
 
-    def our_gradient(self, program: Program) -> float:
+        Shown on the smallest program where it neither adds them again nor keeps them, if one is
+        found, else on a first program drawn.
+        """
+        strategy = programs(n_inputs=1, max_ops=4, ops=sound).filter(_has_inner_node).filter(self.moves_the_leaf)
+
+        def outcomes(program: Program) -> tuple[Script, Outcome, Outcome]:
+            output = program.outputs[-1]
+            lines = [*(Line("make", k) for k in range(len(program.inputs) + len(program.steps)))]
+            lines += [Line("backward", output), Line("grad", 0, of=output)]
+            lines += [Line("backward", output), Line("grad", 0, of=output, note=" after a second backward()")]
+            script = Script(program, tuple(lines))
+            return script, run(script, self.engine), run(script, self.reference)
+
+        def odd(program: Program) -> _Failure | None:
+            script, theirs, ours = outcomes(program)
+            if ours.error or _second_backward(theirs) not in ("odd", "raises"):
+                return None
+            return _Failure(script, theirs, ours, compare(theirs, ours) or 0)
+
+        failure = self.search(strategy, odd)
+        if failure is None:
+            try:
+                script, theirs, ours = outcomes(_an_example(strategy))
+            except NoSuchExample:
+                return Finding(ENGINE, "second backward()", "not run", "no program with an inner node was drawn")
+        else:
+            script, theirs, ours = failure.script, failure.theirs, failure.ours
+        code = "\n".join([*render(script, self.engine.spelling), "", side_by_side(theirs, ours)])
+        return Finding(ENGINE, "second backward()", "note", _second_backward_note(theirs), code)
+
+    def moves_the_leaf(self, program: Program) -> bool:
+        """Whether the last step's gradient with respect to the first input is nonzero, by our engine."""
         outcome = run(_gradient_scripts(program)[-1], self.reference)
-        return outcome.readings[0].number if outcome.readings and not outcome.error else 0.0
+        return not outcome.error and outcome.readings[0].number != 0.0
 
     def backward_after_backward(self, sound: list[Op]) -> Finding:
         def falsify(program: Program) -> _Failure | None:
@@ -450,7 +480,7 @@ class _Checker:
 
     def deep_chain(self, sound: list[Op], depth: int) -> Finding:
         for op in (op for op in sound if op.arity == 1):
-            call = _simplest(op_inputs(op))
+            call = _an_example(op_inputs(op))
             step = Step(op, (0,), call.arg)
             if _stays_finite(call, depth):
                 result = probe_chain(self.engine, self.reference, step, call.inputs[0], depth)
@@ -462,9 +492,28 @@ class _Falsified(AssertionError):
     """Raised inside a Hypothesis search when an example fails, so that Hypothesis shrinks it."""
 
 
-def _simplest(strategy: SearchStrategy[T]) -> T:
-    """Hypothesis' simplest example of `strategy`: the same every time."""
-    return find(strategy, lambda _: True, settings=settings(database=None, derandomize=True, suppress_health_check=list(HealthCheck)))
+def _an_example(strategy: SearchStrategy[T]) -> T:
+    """The first example Hypothesis draws from `strategy` when derandomized: the same every time.
+
+    (`hypothesis.find` would shrink it too, which takes seconds.)
+    """
+    drawn: list[T] = []
+
+    @settings(
+        max_examples=1,
+        database=None,
+        derandomize=True,
+        phases=(Phase.generate,),
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def draw(example: T) -> None:
+        drawn.append(example)
+
+    draw()
+    if not drawn:
+        raise NoSuchExample(repr(strategy))
+    return drawn[0]
 
 
 _CHECKING = Path(__file__).resolve().parent
@@ -483,21 +532,28 @@ def _raised_by_python(error: BaseException) -> bool:
 def _has_inner_node(program: Program) -> bool:
     """Whether some step uses a step that itself uses a step: a graph with a node inside an output's graph."""
     first = len(program.inputs)
-    return any(i >= first and any(j >= first for j in program.steps[i - first].operands) for step in program.steps for i in step.operands)
+    used_steps = {i for step in program.steps for i in step.operands if i >= first}
+    return any(j >= first for i in used_steps for j in program.steps[i - first].operands)
 
 
 def _after_backward_scripts(program: Program) -> list[Script]:
-    """For each step `k` that a later step uses: make up to `k`, backward from it, zero the leaves'
-    and its gradients, make the rest, backward from the last step, read the leaves' gradients."""
+    """One script for each step `k` that a later step uses.
+
+    Make `k`'s graph, backward from `k`, zero the gradients of its leaves and of `k`, make the rest
+    of the last step's graph, backward from the last step, read its leaves' gradients.
+    """
     first = len(program.inputs)
     last = first + len(program.steps) - 1
-    used = {i for step in program.steps for i in step.operands if i >= first}
+    whole = Script(program, ())
+    needed = set(whole.ancestry(last))
     scripts = []
-    for k in sorted(used):
-        lines = [*(Line("make", node) for node in range(k + 1)), Line("backward", k)]
-        lines += [Line("zero", node) for node in (*range(first), k)]
-        lines += [*(Line("make", node) for node in range(k + 1, last + 1)), Line("backward", last)]
-        lines += [Line("grad", leaf, of=last) for leaf in range(first)]
+    for k in sorted({i for step in program.steps for i in step.operands if i >= first} & needed):
+        before = whole.ancestry(k)
+        after = sorted(needed - set(before))
+        lines = [*(Line("make", node) for node in before), Line("backward", k)]
+        lines += [Line("zero", node) for node in before if node < first or node == k]
+        lines += [*(Line("make", node) for node in after), Line("backward", last)]
+        lines += [Line("grad", leaf, of=last) for leaf in sorted(needed) if leaf < first]
         scripts.append(Script(program, tuple(lines)))
     return scripts
 
@@ -572,19 +628,30 @@ def _stale_gradients(failure: _Failure) -> str:
     )
 
 
-def _second_backward_note(theirs: Outcome, ours: Outcome) -> str:
+def _second_backward(theirs: Outcome) -> str:
+    """How a second backward() changed a gradient: "adds" it again, keeps it the "same", "raises", or is "odd"."""
     if theirs.error:
-        return f"a second backward() on the same graph raises {theirs.error}"
-    if len(theirs.readings) < 2:
-        return "backward() raises before a second one can run"
-    once, twice = theirs.readings[0].number, theirs.readings[1].number
-    label = theirs.readings[0].label
+        return "raises"
+    once, twice = (reading.number for reading in theirs.readings)
     if math.isclose(twice, 2 * once, rel_tol=1e-9, abs_tol=1e-12):
-        return f"accumulates: a second backward() adds the gradients again ({label}: {once!r} -> {twice!r}), as PyTorch does"
-    if math.isclose(twice, once, rel_tol=1e-9, abs_tol=1e-12):
-        return f"resets: a second backward() gives the same gradients again ({label} stays {once!r})"
+        return "adds"
+    return "same" if math.isclose(twice, once, rel_tol=1e-9, abs_tol=1e-12) else "odd"
+
+
+def _second_backward_note(theirs: Outcome) -> str:
+    behaviour = _second_backward(theirs)
+    if behaviour == "raises":
+        return f"a second backward() on the same graph raises {theirs.error}"
+    once, twice = (reading.number for reading in theirs.readings)
+    label = theirs.readings[0].label
+    if behaviour == "adds":
+        change = f"{label}: {shown_number(once)} -> {shown_number(twice)}"
+        return f"accumulates: a second backward() adds the gradients again ({change}), as PyTorch does"
+    if behaviour == "same":
+        return f"resets: a second backward() gives the same gradients again ({label} stays {shown_number(once)})"
     return (
-        f"{label} goes from {once!r} to {twice!r} after a second backward(): neither added again ({2 * once!r}) "
+        f"{label} goes from {shown_number(once)} to {shown_number(twice)} after a second backward(): neither added "
+        f"again ({shown_number(2 * once)}) "
         f"nor the same; gradients left on inner nodes by the first backward() are passed on again"
     )
 
@@ -601,6 +668,7 @@ def _chain_finding(result: ChainResult, op: Op, call: OpCall, engine: Adapter, d
     if result.failed:
         return Finding(ENGINE, "deep chain", "fail", f"{what} go wrong from depth {result.failed:,}: {result.error}")
     if result.stopped:
-        return Finding(ENGINE, "deep chain", "note", f"{what}: right up to depth {result.passed:,}; deeper not tried: {result.stopped}")
+        summary = f"{what}: right up to depth {result.passed:,}; deeper not tried: {result.stopped}"
+        return Finding(ENGINE, "deep chain", "note", summary)
     return Finding(ENGINE, "deep chain", "pass", f"{what}: right up to depth {depth:,}")
 

@@ -23,7 +23,7 @@ ENGINE_CHECKS = ("second backward()", "backward after backward", "deep chain")
 ENGINE = "engine"
 """The subject of the findings about the engine as a whole."""
 
-_WIDTH = 100
+_WIDTH = 110
 
 
 @dataclass(frozen=True)
@@ -75,28 +75,46 @@ class EngineReport:
             f"chains up to {self.depth:,} deep)",
             "",
         ]
-        subjects = list(dict.fromkeys(finding.subject for finding in self.findings if finding.subject != ENGINE))
-        name_width = max([len("op"), len("backward after backward"), *map(len, subjects)])
-        widths = [max(len(check), len("unsupported")) for check in OP_CHECKS]
-        lines.append("  " + "  ".join(["op".ljust(name_width), *(c.ljust(w) for c, w in zip(OP_CHECKS, widths, strict=True))]).rstrip())
+        subjects = list(dict.fromkeys(f.subject for f in self.findings if f.subject != ENGINE))
+        width = max([len("op"), *map(len, subjects)])
+        lines.append(_row(["op".ljust(width), *OP_CHECKS], [width, *map(len, OP_CHECKS)]))
+        unsupported: dict[str, list[str]] = {}
         for subject in subjects:
-            row = [f for f in self.findings if f.subject == subject]
-            if all(f.status == "unsupported" for f in row):
-                lines += _wrapped(f"  {subject.ljust(name_width)}  unsupported: {row[0].summary}", name_width + 4)
+            reason = self._unsupported(subject)
+            if reason:
+                unsupported.setdefault(reason, []).append(subject)
                 continue
             cells = [_cell(self._status(subject, check)) for check in OP_CHECKS]
-            lines.append("  " + "  ".join([subject.ljust(name_width), *(c.ljust(w) for c, w in zip(cells, widths, strict=True))]).rstrip())
-            lines += [text for f in row if f.status == "fail" for text in _details(f, f"{subject} · {f.check}")]
-        lines += ["", f"  {'engine'.ljust(name_width)}"]
-        for finding in (f for f in self.findings if f.subject == ENGINE):
-            head = f"  {finding.check.ljust(name_width)}  {_cell(finding.status)}"
-            if finding.status == "fail":
-                lines.append(head)
-                lines += _details(finding, finding.check)
-            else:
-                lines += _wrapped(f"{head}  {finding.summary}".rstrip(), name_width + 4)
+            lines.append(_row([subject, *cells], [width, *map(len, OP_CHECKS)]))
+            lines += [text for check in OP_CHECKS for text in self._details(subject, check)]
+        for reason, names in unsupported.items():
+            lines += _wrapped(f"  {', '.join(names).ljust(width)}  unsupported: {reason}", width + 4)
+        engine = [f for f in self.findings if f.subject == ENGINE]
+        width = max(len(f.check) for f in engine) if engine else 0
+        lines += ["", _row(["engine".ljust(width), "result"], [width, 6])]
+        for finding in engine:
+            head = f"  {finding.check.ljust(width)}  {_cell(finding.status).ljust(6)}"
+            lines += _wrapped(f"{head}  {finding.summary}".rstrip(), width + 12)
+            lines += self._details(ENGINE, finding.check, summary=False)
         lines += ["", self._verdict()]
         return "\n".join(lines)
+
+    def _unsupported(self, subject: str) -> str:
+        """Why the engine does not have op `subject`, or "" if it does."""
+        row = [f for f in self.findings if f.subject == subject]
+        return row[0].summary if all(f.status == "unsupported" for f in row) else ""
+
+    def _details(self, subject: str, check: str, *, summary: bool = True) -> list[str]:
+        """A failure under its row: what is wrong in one line, then the counterexample, indented."""
+        try:
+            finding = self.finding(subject, check)
+        except KeyError:
+            return []
+        if finding.status != "fail":
+            return []
+        lines = _wrapped(f"      {finding.summary}", 8) if summary else []
+        lines += [f"        {line}".rstrip() for line in finding.example.splitlines()]
+        return [*lines, ""]
 
     def _status(self, subject: str, check: str) -> Status:
         try:
@@ -117,15 +135,12 @@ def _cell(status: Status) -> str:
     return {"fail": "FAIL", "not run": "—"}.get(status, status)
 
 
+def _row(cells: list[str], widths: list[int]) -> str:
+    return ("  " + "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True))).rstrip()
+
+
 def _wrapped(text: str, indent: int) -> list[str]:
     return textwrap.wrap(text, width=_WIDTH, subsequent_indent=" " * indent, break_on_hyphens=False) or [text]
-
-
-def _details(finding: Finding, title: str) -> list[str]:
-    """A failure under its row: what is wrong in one line, then the counterexample, indented."""
-    lines = _wrapped(f"      {finding.summary}", 8)
-    lines += [f"        {line}".rstrip() for line in finding.example.splitlines()]
-    return [*lines, ""]
 
 
 class EngineCheckError(AssertionError):

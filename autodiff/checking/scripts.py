@@ -10,7 +10,6 @@ so that a line of the code can point at where an engine raised.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,15 +18,31 @@ from autodiff.checking.comparison import format_table, shown_number
 from autodiff.checking.strategies import Program
 from autodiff.core.ops import VARIADIC
 
-__all__ = ["ATOL", "RTOL", "Line", "Outcome", "Reading", "Script", "call_arguments", "close", "compare", "render", "run", "side_by_side"]
+__all__ = [
+    "ATOL",
+    "RTOL",
+    "Line",
+    "Outcome",
+    "Reading",
+    "Script",
+    "call_arguments",
+    "close",
+    "compare",
+    "render",
+    "run",
+    "side_by_side",
+]
 
 Action = Literal["make", "backward", "zero", "value", "grad"]
 
 
 @dataclass(frozen=True)
 class Line:
-    """One thing a script does: make node `node` (a leaf or a step), ``backward()`` from it,
-    zero its gradient, or read its value or (``grad``) the gradient of `node` after a backward from `of`."""
+    """One thing a script does to node `node`.
+
+    Make it (a leaf or a step), ``backward()`` from it, zero its gradient, read its value, or read
+    its gradient (``grad``) after a backward from `of`.
+    """
 
     action: Action
     node: int
