@@ -33,7 +33,7 @@ from autodiff.checking.adapters import (
     torch_scalars,
 )
 from autodiff.checking.engine import assert_engine, check_engine
-from autodiff.checking.engine_report import EngineCheckError, EngineReport, Finding
+from autodiff.checking.engine_report import ENGINE_CHECKS, OP_CHECKS, EngineCheckError, EngineReport, Finding
 from autodiff.checking.strategies import (
     OpCall,
     Program,
@@ -46,6 +46,8 @@ from autodiff.checking.strategies import (
 )
 
 __all__ = [
+    "ENGINE_CHECKS",
+    "OP_CHECKS",
     "Adapter",
     "EngineCheckError",
     "EngineLoadError",

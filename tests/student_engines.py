@@ -1,7 +1,9 @@
 """Micrograd-style engines for the engine checker's tests: one right, the others each with one classic bug.
 
-Written the way a student writes micrograd: closures for backward, a recursive topological sort.
-Each node is made with ``type(self)``, so a subclass that changes one op keeps it everywhere.
+Written the way a student writes micrograd: closures for backward, a recursive topological sort
+(so deep chains raise RecursionError). Unlike micrograd 0.1.0, backward() first zeroes the
+gradients of the inner nodes, so that only the one bug of each subclass fails. Each node is made
+with ``type(self)``, so a subclass that changes one op keeps it everywhere.
 """
 
 import math
@@ -81,6 +83,9 @@ class Value:
                 order.append(node)
 
         build(self)
+        for node in order:
+            if node._prev:
+                node.grad = 0.0
         self.grad = 1.0
         for node in reversed(order):
             node._backward()
@@ -140,3 +145,25 @@ class ExpThatAssigns(Value):
 
         out._backward = _backward
         return out
+
+
+class BreadthFirstBackward(Value):
+    """A backward pass in breadth-first order: a node can pass its gradient on before all of it has arrived."""
+
+    def backward(self):
+        self.grad = 1.0
+        queue, seen = [self], {self}
+        while queue:
+            node = queue.pop(0)
+            node._backward()
+            for child in node._prev:
+                if child not in seen:
+                    seen.add(child)
+                    queue.append(child)
+
+
+class TanhWithATypo(Value):
+    """A tanh that exists but raises AttributeError from inside the engine: a bug, not a missing op."""
+
+    def tanh(self):
+        return self._unary(math.tanhh(self.data), lambda t: 1 - t * t)

@@ -54,8 +54,12 @@ class ChainResult:
 
 
 def chain(step: Step, start: float, depth: int) -> Program:
-    """The program ``v0 = start; v1 = op(v0); ...; v_depth = op(v_depth−1)`` for the op and constant of `step`."""
-    return Program((start,), tuple(Step(step.op, (k,), step.arg) for k in range(depth)))
+    """The program ``v0 = start; v1 = op(v0, ...); ...; v_depth = op(v_depth−1, ...)``.
+
+    The op and constant are `step`'s; each step's first operand is the step before, its other
+    operands are `step`'s other operands (``v0``, the leaf): ``v_k+1 = v_k + v0``.
+    """
+    return Program((start,), tuple(Step(step.op, (k, *step.operands[1:]), step.arg) for k in range(depth)))
 
 
 def _script(step: Step, start: float, depth: int) -> Script:

@@ -300,21 +300,23 @@ class _Checker:
             record(gradient)
             if gradient.status == "pass":
                 sound.append(op)
-        # ops of several inputs first: one of them joins the two uses of an op of one input
-        twice_ok: list[Op] = []
+        # ops of several inputs first: one that passes joins the two uses of an op of one input
+        joiners: list[Op] = []
         for op in sorted(sound, key=lambda op: op.arity == 1):
-            record(self.used_twice(op, twice_ok))
+            record(self.used_twice(op, joiners))
             if findings[op.name, "node used twice"].status == "pass":
-                twice_ok.append(op)
+                joiners.append(op)
         for op in supported:
             if (op.name, "node used twice") not in findings:
                 record(Finding(op.name, "node used twice", "not run", "its value or gradient fails"))
-        for finding in self.in_programs([op for op in supported if op in twice_ok]):
+        sound = [op for op in sound if findings[op.name, "node used twice"].status != "fail"]
+        for finding in self.in_programs(sound):
             record(finding)
         for op in supported:
             if (op.name, "programs") not in findings:
                 record(Finding(op.name, "programs", "not run", "it fails on its own"))
-        self.sound = [op for op in chosen if findings[op.name, "programs"].status == "pass"]
+        # the engine's checks use the ops right on their own and not found at fault in a program
+        self.sound = [op for op in sound if findings[op.name, "programs"].status != "fail"]
         # the table's order: ops as in autodiff.OPS, then the engine
         order = {name: k for k, name in enumerate(OPS)}
         return sorted(findings.values(), key=lambda f: order.get(f.subject, len(order)))
@@ -352,7 +354,7 @@ class _Checker:
             failure = self.search(programs(n_inputs=1, max_ops=1, ops=[op]), self.first_disagreement)
             return self.finding(op.name, "node used twice", failure, self.blamed)
         # an op of two inputs defined everywhere (x + y, x * y) adds the two uses up
-        everywhere = [j for j in joiners if j.arity == 2 and j.input_domain(None, 0) == REALS == j.input_domain(None, 1)]
+        everywhere = [j for j in joiners if j.arity == 2 and _defined_everywhere(j)]
         if not everywhere:
             return Finding(op.name, "node used twice", "not run", "no op of two inputs passes to join two uses")
         joiner = everywhere[0]
@@ -366,6 +368,8 @@ class _Checker:
 
     def in_programs(self, candidates: list[Op]) -> list[Finding]:
         """Random programs over `candidates`; an op found at fault is left out and the search goes on."""
+        if not candidates:
+            return [Finding(ENGINE, "programs", "not run", "no op passes the checks of each op")]
         findings = []
         remaining = list(candidates)
         while remaining:
@@ -376,11 +380,12 @@ class _Checker:
             if blame is None:
                 findings.append(self.finding(ENGINE, "programs", failure, _no_op_at_fault))
                 unknown = "a program failed with no op at fault"
-                findings += [Finding(op.name, "programs", "not run", unknown) for op in remaining]
-                return findings
+                return findings + [Finding(op.name, "programs", "not run", unknown) for op in remaining]
             op, summary = blame
             findings.append(Finding(op.name, "programs", "fail", summary, self.example(failure)))
             remaining.remove(op)
+        everywhere = "every failing program had an op at fault" if len(remaining) < len(candidates) else ""
+        findings.append(Finding(ENGINE, "programs", "pass", everywhere))
         return findings + [Finding(op.name, "programs", "pass") for op in remaining]
 
     # who is to blame
@@ -425,7 +430,7 @@ class _Checker:
         sound = self.sound
         if not sound:
             reason = "no op passes the checks of each op"
-            return [Finding(ENGINE, check, "not run", reason) for check in ENGINE_CHECKS]
+            return [Finding(ENGINE, check, "not run", reason) for check in ENGINE_CHECKS if check != "programs"]
         return [self.second_backward(sound), self.backward_after_backward(sound), self.deep_chain(sound, depth)]
 
     def second_backward(self, sound: list[Op]) -> Finding:
@@ -479,13 +484,14 @@ class _Checker:
         return self.finding(ENGINE, "backward after backward", failure, _stale_gradients)
 
     def deep_chain(self, sound: list[Op], depth: int) -> Finding:
-        for op in (op for op in sound if op.arity == 1):
+        # ops of one input first: the plainest chains
+        for op in sorted((op for op in sound if op.arity in (1, 2)), key=lambda op: op.arity):
             call = _an_example(op_inputs(op))
-            step = Step(op, (0,), call.arg)
-            if _stays_finite(call, depth):
+            step = Step(op, (0,) * op.arity, call.arg)
+            if _stays_finite(step, call.inputs[0], depth):
                 result = probe_chain(self.engine, self.reference, step, call.inputs[0], depth)
-                return _chain_finding(result, op, call, self.engine, depth)
-        return Finding(ENGINE, "deep chain", "not run", "no op of one input that passes stays finite along a chain")
+                return _chain_finding(result, step, self.engine, depth)
+        return Finding(ENGINE, "deep chain", "not run", "no op that passes stays finite along a chain")
 
 
 class _Falsified(AssertionError):
@@ -529,6 +535,10 @@ def _raised_by_python(error: BaseException) -> bool:
     return True
 
 
+def _defined_everywhere(op: Op) -> bool:
+    return all(op.input_domain(None, k) == REALS for k in range(op.arity))
+
+
 def _has_inner_node(program: Program) -> bool:
     """Whether some step uses a step that itself uses a step: a graph with a node inside an output's graph."""
     first = len(program.inputs)
@@ -558,12 +568,13 @@ def _after_backward_scripts(program: Program) -> list[Script]:
     return scripts
 
 
-def _stays_finite(call: OpCall, depth: int) -> bool:
-    """Whether chaining `call`'s op `depth` times from its first input stays in its domain, finite and moderate."""
-    x = call.inputs[0]
+def _stays_finite(step: Step, start: float, depth: int) -> bool:
+    """Whether the chain of `step` from `start` (see `chain`) stays in its op's domain, finite and moderate."""
+    x = start
+    others = [start] * (len(step.operands) - 1)
     try:
         for _ in range(depth):
-            x = OpCall(call.op, (x,), call.arg)(x)
+            x = OpCall(step.op, (x, *others), step.arg)(x, *others)
             if not abs(x) <= 1e6:
                 return False
     except (ArithmeticError, ValueError):
@@ -656,8 +667,8 @@ def _second_backward_note(theirs: Outcome) -> str:
     )
 
 
-def _chain_finding(result: ChainResult, op: Op, call: OpCall, engine: Adapter, depth: int) -> Finding:
-    spelled = spell(engine.spelling.ops[op.name], ["v"], call.arg)
+def _chain_finding(result: ChainResult, step: Step, engine: Adapter, depth: int) -> Finding:
+    spelled = spell(engine.spelling.ops[step.op.name], ["v", *(["v0"] * (len(step.operands) - 1))], step.arg)
     what = f"chains of `v = {spelled}`"
     if result.failed and result.raised:
         return Finding(

@@ -18,8 +18,8 @@ fact reported, not judged) and ``not run`` (an earlier check failed) are not."""
 
 OP_CHECKS = ("value", "gradient", "node used twice", "programs")
 """What is checked for each op: its value and gradient alone, with a node used twice, inside random programs."""
-ENGINE_CHECKS = ("second backward()", "backward after backward", "deep chain")
-"""What is checked of the engine as a whole (and ``programs``, when no single op explains a failure)."""
+ENGINE_CHECKS = ("programs", "second backward()", "backward after backward", "deep chain")
+"""What is checked of the engine as a whole; ``programs`` fails when a program fails with no op at fault."""
 ENGINE = "engine"
 """The subject of the findings about the engine as a whole."""
 
