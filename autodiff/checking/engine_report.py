@@ -86,7 +86,8 @@ class EngineReport:
                 continue
             cells = [_cell(self._status(subject, check)) for check in OP_CHECKS]
             lines.append(_row([subject, *cells], [width, *map(len, OP_CHECKS)]))
-            lines += [text for check in OP_CHECKS for text in self._details(subject, check)]
+            for finding in (f for f in self.findings if f.subject == subject and f.status == "fail"):
+                lines += _wrapped(f"      {finding.summary}", 8) + _example(finding)
         for reason, names in unsupported.items():
             lines += _wrapped(f"  {', '.join(names).ljust(width)}  unsupported: {reason}", width + 4)
         engine = [f for f in self.findings if f.subject == ENGINE]
@@ -94,8 +95,7 @@ class EngineReport:
         lines += ["", _row(["engine".ljust(width), "result"], [width, 6])]
         for finding in engine:
             head = f"  {finding.check.ljust(width)}  {_cell(finding.status).ljust(6)}"
-            lines += _wrapped(f"{head}  {finding.summary}".rstrip(), width + 12)
-            lines += self._details(ENGINE, finding.check, summary=False)
+            lines += _wrapped(f"{head}  {finding.summary}".rstrip(), width + 12) + _example(finding)
         lines += ["", self._verdict()]
         return "\n".join(lines)
 
@@ -103,18 +103,6 @@ class EngineReport:
         """Why the engine does not have op `subject`, or "" if it does."""
         row = [f for f in self.findings if f.subject == subject]
         return row[0].summary if all(f.status == "unsupported" for f in row) else ""
-
-    def _details(self, subject: str, check: str, *, summary: bool = True) -> list[str]:
-        """A failure under its row: what is wrong in one line, then the counterexample, indented."""
-        try:
-            finding = self.finding(subject, check)
-        except KeyError:
-            return []
-        if finding.status != "fail":
-            return []
-        lines = _wrapped(f"      {finding.summary}", 8) if summary else []
-        lines += [f"        {line}".rstrip() for line in finding.example.splitlines()]
-        return [*lines, ""]
 
     def _status(self, subject: str, check: str) -> Status:
         try:
@@ -133,6 +121,13 @@ class EngineReport:
 
 def _cell(status: Status) -> str:
     return {"fail": "FAIL", "not run": "—"}.get(status, status)
+
+
+def _example(finding: Finding) -> list[str]:
+    """A finding's counterexample (or the program of a note), indented under its row."""
+    if not finding.example:
+        return []
+    return [f"        {line}".rstrip() for line in finding.example.splitlines()] + [""]
 
 
 def _row(cells: list[str], widths: list[int]) -> str:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from autodiff.checking.adapters import Adapter, Spelling, one_line, spell
 from autodiff.checking.comparison import format_table, shown_number
-from autodiff.checking.strategies import Program
+from autodiff.checking.strategies import Program, Step
 from autodiff.core.ops import VARIADIC
 
 __all__ = [
@@ -25,10 +25,12 @@ __all__ = [
     "Outcome",
     "Reading",
     "Script",
+    "ancestry",
     "call_arguments",
     "close",
     "compare",
     "render",
+    "restricted",
     "run",
     "side_by_side",
 ]
@@ -64,18 +66,28 @@ class Script:
     program: Program
     lines: tuple[Line, ...]
 
-    def inputs_of(self, node: int) -> tuple[int, ...]:
-        """The nodes a node is made from (none for a leaf)."""
-        first = len(self.program.inputs)
-        return () if node < first else self.program.steps[node - first].operands
 
-    def ancestry(self, node: int) -> list[int]:
-        """`node` and every node it depends on, in the order they are made."""
-        needed = {node}
-        for k in range(node, -1, -1):
-            if k in needed:
-                needed.update(self.inputs_of(k))
-        return sorted(needed)
+def ancestry(program: Program, node: int) -> list[int]:
+    """`node` and every node it depends on, in the order they are made (inputs first)."""
+    first = len(program.inputs)
+    needed = {node}
+    for k in range(node, first - 1, -1):
+        if k in needed:
+            needed.update(program.steps[k - first].operands)
+    return sorted(needed)
+
+
+def restricted(program: Program, node: int) -> Program:
+    """`program` cut down to what `node` depends on, renumbered, so that `node` is its last step."""
+    kept = ancestry(program, node)
+    first = len(program.inputs)
+    number = {old: new for new, old in enumerate(kept)}
+    inputs = tuple(program.inputs[k] for k in kept if k < first)
+    steps = []
+    for k in (k for k in kept if k >= first):
+        step = program.steps[k - first]
+        steps.append(Step(step.op, tuple(number[i] for i in step.operands), step.arg))
+    return Program(inputs, tuple(steps))
 
 
 @dataclass(frozen=True)
@@ -184,13 +196,13 @@ def compare(theirs: Outcome, ours: Outcome) -> int | None:
     return None
 
 
-def side_by_side(theirs: Outcome, ours: Outcome) -> str:
-    """The readings of both engines as a table, the mismatches marked (``✗``)."""
+def side_by_side(theirs: Outcome, ours: Outcome, *, judged: bool = True) -> str:
+    """The readings of both engines as a table; when `judged`, ours are "expected" and mismatches marked ``✗``."""
     rows: list[list[str]] = []
     marked: list[bool] = []
     for index, reference in enumerate(ours.readings):
         mine = theirs.readings[index].number if index < len(theirs.readings) else math.nan
         shown = shown_number(mine) if index < len(theirs.readings) else "(raised)"
         rows.append([reference.label, shown, shown_number(reference.number)])
-        marked.append(not close(mine, reference.number))
-    return format_table(["", "yours", "expected"], rows, marked)
+        marked.append(judged and not close(mine, reference.number))
+    return format_table(["", "yours", "expected" if judged else "autodiff"], rows, marked)
