@@ -35,7 +35,8 @@ MICROGRAD_OPS = ["add", "sub", "mul", "div", "add_const", "rsub_const", "mul_con
 
 @pytest.fixture(scope="module")
 def micrograd_report():
-    return check_engine(micrograd.Value, seed=0, max_examples=EXAMPLES)
+    # the README's run, with the default number of examples
+    return check_engine(micrograd.Value, seed=0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -49,7 +50,10 @@ def test_micrograd_passes_every_op_it_has_except_x_to_the_0_at_0(micrograd_repor
             if (op, check) == ("pow_const", "gradient"):
                 # micrograd's x ** 0 at x = 0: 0 * 0.0 ** -1 in backward(); the slope of the constant 1 is 0
                 assert finding.status == "fail"
-                assert finding.summary.startswith("`pow_const` with constant 0.0: your engine raises ZeroDivisionError")
+                assert finding.summary == (
+                    "`pow_const` with constant 0.0: at 0.0 your backward() raises ZeroDivisionError: 0.0 cannot be "
+                    "raised to a negative power (expected dv1/dv0 = 0)"
+                )
                 assert "v1 = v0 ** 0.0" in finding.example
             elif op == "pow_const":
                 assert finding.status == ("pass" if check == "value" else "not run")
@@ -94,9 +98,16 @@ def test_micrograd_passes_on_gradients_left_on_inner_nodes(micrograd_report):
     assert note.status == "note" and "neither added again" in note.summary
 
 
+def test_the_readme_shows_this_run_as_it_is(micrograd_report):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = "$ python -m autodiff check-engine micrograd.engine:Value --seed 0\n"
+    shown = readme[readme.index(command) + len(command) :].split("\n```", 1)[0]
+    assert shown == str(micrograd_report)
+
+
 def test_the_report_is_a_table_with_counterexamples_under_failures(micrograd_report):
     text = str(micrograd_report)
-    assert text.startswith(f"Checked micrograd.engine:Value against autodiff ({EXAMPLES} examples per check, seed 0")
+    assert text.startswith("Checked micrograd.engine:Value against autodiff (100 examples per check, seed 0")
     assert "\n  add         pass   pass      pass             pass\n" in text
     assert "\n  pow_const   pass   FAIL      —                —\n" in text
     assert "        from micrograd.engine import Value\n        v0 = Value(0.0)\n        v1 = v0 ** 0.0\n" in text
@@ -143,7 +154,8 @@ def test_an_op_of_one_input_that_assigns_is_found_on_two_uses_of_one_node():
 
 
 def test_a_wrong_backward_order_fails_programs_with_no_op_at_fault():
-    report = check_engine(student_engines.BreadthFirstBackward, ops=["add", "mul"], seed=0, max_examples=EXAMPLES)
+    report = check_engine(student_engines.BreadthFirstBackward, ops=["add", "mul"], seed=0, max_examples=EXAMPLES,
+                          depth=100)
     finding = report.finding("engine", "programs")
     assert finding.status == "fail"
     assert finding.summary.startswith("every op of this program is right on its own")
@@ -249,8 +261,8 @@ def scalar_adapter(tanh_slope=lambda t: 1 - t * t):
 
 
 def test_an_adapter_for_other_conventions_passes_and_prints_its_own_calls():
-    assert check_engine(scalar_adapter(), seed=0, max_examples=EXAMPLES).passed
-    report = check_engine(scalar_adapter(tanh_slope=lambda t: 1 - t), seed=0, max_examples=EXAMPLES)
+    assert check_engine(scalar_adapter(), seed=0, max_examples=EXAMPLES, depth=100).passed
+    report = check_engine(scalar_adapter(tanh_slope=lambda t: 1 - t), seed=0, max_examples=EXAMPLES, depth=100)
     finding = report.finding("tanh", "gradient")
     assert finding.summary == "`tanh`: your derivative at 1.0 is 0.238405844, expected 0.4199743416"
     assert finding.example.splitlines()[:4] == [

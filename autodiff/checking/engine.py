@@ -200,6 +200,11 @@ class _Failure:
     ours: Outcome
     index: int
 
+    @property
+    def of_gradients(self) -> bool:
+        """Whether the failing script is a gradient's (it calls backward), not one of values only."""
+        return any(line.action == "backward" for line in self.script.lines)
+
     def reading(self) -> tuple[str, str, str]:
         """The label of the first mismatch, the engine's number (or what it raised) and ours."""
         expected = self.ours.readings[self.index]
@@ -304,15 +309,18 @@ class _Checker:
                 supported.append(op)
         sound = []
         for op in supported:
-            value = self.finding(op.name, "value", self.search(op_inputs(op), self.value_of_call), self.blamed)
-            record(value)
-            if value.status == "fail":
-                record(Finding(op.name, "gradient", "not run", "its value fails"))
-                continue
-            gradient = self.finding(op.name, "gradient", self.search(op_inputs(op), self.gradient_of_call), self.blamed)
-            record(gradient)
-            if gradient.status == "pass":
+            # one search for both: a failure says which; only a gradient failure needs the values searched alone
+            failure = self.search(op_inputs(op), self.alone)
+            if failure is None:
+                record(Finding(op.name, "value", "pass"))
+                record(Finding(op.name, "gradient", "pass"))
                 sound.append(op)
+            elif not failure.of_gradients:
+                record(self.finding(op.name, "value", failure, self.blamed))
+                record(Finding(op.name, "gradient", "not run", "its value fails"))
+            else:
+                record(self.finding(op.name, "value", self.search(op_inputs(op), self.value_alone), self.blamed))
+                record(self.finding(op.name, "gradient", failure, self.blamed))
         # ops of several inputs first: one that passes joins the two uses of an op of one input
         joiners: list[Op] = []
         for op in sorted(sound, key=lambda op: op.arity == 1):
@@ -356,11 +364,12 @@ class _Checker:
             return f"`{code}` gives a {type(node).__name__}, whose value cannot be read ({one_line(error)})"
         return ""
 
-    def value_of_call(self, call: OpCall) -> _Failure | None:
-        return self.disagreement(_value_script(_program_of(call)))
+    def alone(self, call: OpCall) -> _Failure | None:
+        """Where the op of `call` alone on fresh leaves gives a wrong value, or else a wrong gradient."""
+        return self.first_disagreement(_program_of(call))
 
-    def gradient_of_call(self, call: OpCall) -> _Failure | None:
-        return self.disagreement(_gradient_scripts(_program_of(call))[0])
+    def value_alone(self, call: OpCall) -> _Failure | None:
+        return self.disagreement(_value_script(_program_of(call)))
 
     def used_twice(self, op: Op, joiners: list[Op]) -> Finding:
         if op.arity != 1:
