@@ -127,6 +127,7 @@ class MoonsStep:
         self.compiled_model = self._copy(template)
         self.compiled_params = self.compiled_model.parameters()
         self.compiled_opt = nn.SGD(self.compiled_params, lr=LEARNING_RATE)
+        self.compiled_theta = np.array(self.weights)
         scale = 1.0 / points
         self.compiled_loss = autodiff.compile(
             lambda x0, x1, label: (1 - label * self.compiled_model([x0, x1])[0]).relu() * scale,
@@ -160,16 +161,18 @@ class MoonsStep:
         self.fused_opt.step()
         return loss.data, grads
 
-    def compiled(self) -> tuple[float, list[float]]:
-        """W1(c): the same `nn.MLP` traced once and replayed on the whole batch by `autodiff.compile`."""
-        params = self.compiled_params
-        self.compiled_opt.zero_grad()
-        data_loss = self.compiled_loss.backward(self.samples)
-        penalty = ALPHA * autodiff.dot(params, params)
-        penalty.backward()
-        grads = [p.grad for p in params]
-        self.compiled_opt.step()
-        return data_loss + penalty.data, grads
+    def compiled(self) -> tuple[float, np.ndarray]:
+        """W1(c): the same `nn.MLP` compiled once (`autodiff.compile`), its parameters in one array.
+
+        The batch's loss and gradient come from the compiled function called with ``params=``;
+        the L2 term and the SGD step (`nn.SGD.update`) run on the parameter array.
+        """
+        theta = self.compiled_theta
+        result = self.compiled_loss.value_and_grad(self.samples, params=theta)
+        grads = result.params + (2.0 * ALPHA) * theta
+        loss = float(result.values.sum()) + ALPHA * float(np.dot(theta, theta))
+        self.compiled_opt.update(theta, grads)
+        return loss, grads
 
     def numpy_floor(self) -> tuple[float, list[float]]:
         """W1(d): the step as numpy matrix backprop (`nn.reference`), the floor for this model."""
