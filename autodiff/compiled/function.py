@@ -141,8 +141,8 @@ class CompiledFunction:
     def __call__(self, X: ArrayLike, *, params: ArrayLike | None = None) -> Array:
         """``f`` on every sample of the batch `X` (shape ``(batch, n_inputs)``)."""
         program, scalar, buffers = self._run(X, params)
-        outputs = buffers.values[program.output_rows]
-        return outputs[0] if scalar else outputs.T.copy()
+        outputs = buffers.values[program.output_rows]  # a view of the buffer where the rows are contiguous
+        return outputs[0].copy() if scalar else outputs.T.copy()
 
     def value_and_grad(
         self, X: ArrayLike, weights: ArrayLike | None = None, *, params: ArrayLike | None = None
@@ -158,13 +158,13 @@ class CompiledFunction:
         values, grads = buffers.values, buffers.grads
         grads.fill(0.0)
         program.leaf_grads.fill(0.0)
-        grads[program.output_rows[0]] = 1.0 if weights is None else np.broadcast_to(weights, (values.shape[1],))
+        grads[program.first_output] = 1.0 if weights is None else np.broadcast_to(weights, (values.shape[1],))
         # an infinite partial (sqrt at 0) gives inf or NaN gradients, as in PyTorch: numbers, not errors
         with np.errstate(all="ignore"):
             for step in reversed(program.steps):
                 step.backward(values, grads)
             program.leaf_grads[program.leaf_of_row] += grads[program.leaf_rows].sum(axis=1)
-        return BatchGradients(values[program.output_rows[0]].copy(), program.leaf_grads[:program.n_params].copy(),
+        return BatchGradients(values[program.first_output].copy(), program.leaf_grads[:program.n_params].copy(),
                               grads[:program.n_inputs].T.copy())
 
     def backward(self, X: ArrayLike, weights: ArrayLike | None = None, *, params: ArrayLike | None = None) -> float:

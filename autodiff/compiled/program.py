@@ -37,7 +37,7 @@ __all__ = ["Buffers", "Program"]
 Array = NDArray[np.float64]
 _DOT, _LINEAR = OPS["dot"], OPS["linear"]
 _BATCH_SIZES_KEPT = 8
-"""Buffers kept for this many batch sizes (the most recent ones)."""
+"""Buffers are kept for this many batch sizes at most."""
 
 
 class Buffers:
@@ -115,7 +115,8 @@ class Program:
         self.leaf_rows = slice(self.n_inputs, first_node)
         by_row = sorted(leaf_number, key=leaf_number.__getitem__)
         self.leaf_of_row = np.array([leaf_index[v] for v in by_row], dtype=np.intp)
-        self.output_rows = np.array([row(o) for o in outputs], dtype=np.intp)
+        self.output_rows = rows_of([row(o) for o in outputs])
+        self.first_output = row(outputs[0])
         steps: list[Step] = []
         for layer, members, shared in planned:
             out = rows_of([row(n) for n in members])
@@ -145,10 +146,11 @@ class Program:
 
     def buffers(self, batch: int) -> Buffers:
         """The value and gradient matrices for `batch` samples, made at the first call of that size."""
-        found = self._buffers.pop(batch, None) or Buffers(self.n_rows, batch)
-        self._buffers[batch] = found  # most recently used last
-        if len(self._buffers) > _BATCH_SIZES_KEPT:
-            del self._buffers[next(iter(self._buffers))]
+        found = self._buffers.get(batch)
+        if found is None:
+            if len(self._buffers) == _BATCH_SIZES_KEPT:
+                del self._buffers[next(iter(self._buffers))]  # the size seen first goes first
+            found = self._buffers[batch] = Buffers(self.n_rows, batch)
         return found
 
 
@@ -205,19 +207,21 @@ def _weights_of(node: Value, shared: tuple[Value, ...]) -> tuple[Value, ...]:
 
 
 def _chained(steps: list[Step], leaf_rows: slice) -> list[Step]:
-    """Fuse each element-wise group with the later groups that consume exactly its block, in order."""
+    """Fuse each element-wise group with the later groups that consume exactly its block, in order.
 
-    def only_leaves(rows: Rows) -> bool:
-        if isinstance(rows, slice):
-            return bool(leaf_rows.start <= rows.start and rows.stop <= leaf_rows.stop)
-        return bool(np.all((rows >= leaf_rows.start) & (rows < leaf_rows.stop)))
+    A later link may read nothing else but inputs and leaves, which are set before any step runs,
+    so the whole chain can run where its first link stands.
+    """
+
+    def set_before_any_step(rows: Rows) -> bool:  # inputs and leaves
+        return bool(rows.stop <= leaf_rows.stop if isinstance(rows, slice) else np.all(rows < leaf_rows.stop))
 
     elementwise = [step for step in steps if isinstance(step, Group) and step.op.arity in (1, 2)]
     reader_of: dict[tuple[int, int], tuple[Group, int]] = {}
     for group in elementwise:
         for position, rows in enumerate(group.inputs):
             others = [r for j, r in enumerate(group.inputs) if j != position]
-            if isinstance(rows, slice) and all(only_leaves(r) for r in others):
+            if isinstance(rows, slice) and all(set_before_any_step(r) for r in others):
                 reader_of.setdefault((rows.start, rows.stop), (group, position))
     absorbed: set[int] = set()
     fused: list[Step] = []

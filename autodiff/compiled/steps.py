@@ -39,6 +39,11 @@ def _is_unique(rows: Rows) -> bool:
     return isinstance(rows, slice) or len(np.unique(rows)) == len(rows)
 
 
+def _times(partial: Any, gradient: Array) -> Any:
+    """``partial * gradient``, skipping the product for the partial 1 of sums."""
+    return gradient if type(partial) is float and partial == 1.0 else partial * gradient
+
+
 def _add_into(target: Array, rows: Rows, contribution: Any, unique: bool) -> None:
     """``target[rows] += contribution``, also where `rows` names a row more than once."""
     if unique or isinstance(rows, slice):
@@ -93,7 +98,7 @@ class Group:
         upstream = grads[self.out]
         partials = self.partials(values, self.read(values))
         for rows, unique, partial in zip(self.inputs, self.unique, partials, strict=True):
-            _add_into(grads, rows, partial * upstream, unique)
+            _add_into(grads, rows, _times(partial, upstream), unique)
 
     def _forward(self, inputs: list[Array]) -> Any:
         op = self.op
@@ -185,8 +190,8 @@ def _strided(weights: Index, length: int) -> Callable[[Array], Array] | None:
 class Chain:
     """Elementwise groups run as one step, each link consuming the whole block the one before wrote.
 
-    The links after the first read nothing else but leaves (the bias of ``x + b``), so the whole
-    chain can run where its first link stands. `main[i]` is the input position through which
+    The links after the first read nothing else but inputs and leaves (the bias of ``x + b``), so
+    the whole chain can run where its first link stands. `main[i]` is the input position through which
     link i reads the link before. Going back, the gradient flows down the chain and is only
     stored in the rows of links whose outputs have other readers (`Group.private`).
     """
@@ -220,8 +225,9 @@ class Chain:
             partials = link.partials(values, link.read(values))
             for position, (rows, unique, partial) in enumerate(zip(link.inputs, link.unique, partials, strict=True)):
                 if position != main or index == 0:
-                    _add_into(grads, rows, partial * flowing, unique)
-            flowing = partials[main] * flowing
+                    _add_into(grads, rows, _times(partial, flowing), unique)
+            if index:
+                flowing = _times(partials[main], flowing)
 
 
 Step = Group | MatMul | Chain
