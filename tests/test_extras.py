@@ -35,6 +35,7 @@ def test_install_command_for_a_release_and_for_a_clone():
 
 
 @pytest.mark.parametrize(("module", "code", "extra"), [
+    ("hypothesis", "import autodiff.testing", "testing"),
     ("gymnasium", "import rl", "rl"),
     ("gymnasium", "import runpy; runpy.run_module('rl', run_name='__main__')", "rl"),
     ("tqdm", "import rl", "rl"),

@@ -8,11 +8,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 
-from hypothesis import assume, currently_in_test_context
-from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
-from hypothesis.strategies import SearchStrategy
-
 from autodiff.checking.comparison import shown_number
 from autodiff.checking.diagnosis import _replay
 from autodiff.checking.gradcheck import Inputs, Outputs, _Point, gradcheck
@@ -20,6 +15,13 @@ from autodiff.core._op_calls import apply_to_values, forward_on_floats
 from autodiff.core.graph import topological_order
 from autodiff.core.ops import OPS, VARIADIC, Interval, Op
 from autodiff.core.value import Value
+from autodiff.extras import needs_extra
+
+with needs_extra("testing", "autodiff.testing"):
+    from hypothesis import assume, currently_in_test_context
+    from hypothesis import strategies as st
+    from hypothesis.errors import InvalidArgument
+    from hypothesis.strategies import SearchStrategy
 
 __all__ = [
     "OpCall",
