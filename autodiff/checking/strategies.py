@@ -429,11 +429,12 @@ def assert_gradients_close(
     moves by ±`eps`, the point is not checked: inside a Hypothesis test the example is discarded
     (``hypothesis.assume(False)``), outside one `ValueError` says which op is at which kink.
     """
+    __tracebackhide__ = True  # pytest shows the caller's line and the report, not this function's source
     if kinks not in ("report", "skip"):
         raise InvalidArgument(f"assert_gradients_close() kinks must be 'report' or 'skip', got {kinks!r}")
     _check_margin(kink_margin, "assert_gradients_close", "kink_margin")
     if kinks == "skip":
-        point = _Point.of(inputs, "assert_gradients_close()")
+        point = _Point.of(inputs, "assert_gradients_close()", f)
         near = _near_kink(point.outputs(f), point.leaves, kink_margin * max(1.0, *map(abs, point.data)), eps)
         if near is not None:
             if currently_in_test_context():
