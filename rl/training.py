@@ -11,9 +11,9 @@ from typing import Any
 
 import gymnasium
 import numpy as np
-from tqdm import tqdm
 
 import nn
+from autodiff.extras import needs_extra
 from rl.config import QLearningConfig
 from rl.environments import ObservationEncoder, make_env
 from rl.evaluation import evaluate, greedy_policy
@@ -21,6 +21,9 @@ from rl.exact import evaluate_policy
 from rl.history import History
 from rl.learners import make_learner
 from rl.transitions import ReplayBuffer, Transition
+
+with needs_extra("rl", "the progress bar of rl.train"):
+    from tqdm import tqdm
 
 __all__ = ["TrainResult", "make_q_network", "train"]
 
