@@ -440,7 +440,7 @@ def test_cli_bad_arguments_exit_2_with_a_message_and_no_traceback(arguments, mes
 # the pytest recipe a course drops into a student's repository
 
 
-RECIPE = ROOT / "examples" / "test_student_engine.py"
+RECIPE = ROOT / "examples" / "course" / "test_engine.py"
 
 
 def test_the_pytest_recipe_fails_a_broken_engine_with_its_counterexample(tmp_path):
@@ -455,4 +455,12 @@ def test_the_pytest_recipe_fails_a_broken_engine_with_its_counterexample(tmp_pat
     assert "_ test_engine[tanh: gradient] _" in done.stdout
     summary = "`tanh`: your derivative at 1.0 is 0.238405844, expected 0.4199743416"
     assert f"{summary}\n\nfrom tests.student_engines import TanhSlopeWithoutSquare\n" in done.stdout
-    assert "SKIPPED [1] examples/test_student_engine.py:42: not run: its value or gradient fails" in done.stdout
+    assert "SKIPPED [1] examples/course/test_engine.py:42: not run: its value or gradient fails" in done.stdout
+
+
+def test_the_adapter_docstring_example_runs():
+    import doctest
+
+    from autodiff.checking import adapters
+
+    assert doctest.testmod(adapters, raise_on_error=True).attempted == 5
