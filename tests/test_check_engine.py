@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import strategies as st
 from micrograd import engine as micrograd
 
 import autodiff
@@ -179,6 +180,19 @@ def test_the_same_seed_gives_the_same_report():
     assert report() == report()
 
 
+def test_a_check_whose_examples_are_all_discarded_is_not_run_not_passed(monkeypatch):
+    from autodiff.checking import engine
+
+    # every program drawn is discarded, the way a filter that nothing passes discards it
+    monkeypatch.setattr(engine, "programs", lambda **kwargs: st.just(None).filter(bool))
+    report = check_engine(student_engines.Value, ops=["mul"], seed=0, max_examples=5)
+    assert report.finding("mul", "gradient").status == "pass"  # its examples come from op_inputs
+    for subject, check in [("mul", "node used twice"), ("mul", "programs"), ("engine", "programs")]:
+        finding = report.finding(subject, check)
+        assert (finding.status, finding.summary) == ("not run", "Hypothesis drew no example that fits (each was "
+                                                                "discarded)")
+
+
 def test_assert_engine_raises_with_the_report():
     with pytest.raises(EngineCheckError) as raised:
         assert_engine(student_engines.TanhSlopeWithoutSquare, ops=["tanh"], seed=0, max_examples=EXAMPLES)
@@ -209,8 +223,19 @@ def test_pytorch_scalars_pass_every_op():
 
 def test_without_torch_the_adapter_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
-    with pytest.raises(ImportError, match=r'pip install "scalar-autodiff\[torch\]"'):
+    with pytest.raises(ImportError, match=r"needs the package 'torch', which is not installed: it comes with the "
+                                          r"'torch' extra: pip install 'scalar-autodiff\[torch\]'"):
         torch_scalars()
+
+
+def test_cli_without_hypothesis_names_the_extra():
+    code = "import sys; sys.modules['hypothesis'] = None\nfrom autodiff.cli import main\n" \
+           "sys.exit(main(['check-engine', 'micrograd.engine:Value']))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 2
+    assert done.stderr.startswith("python -m autodiff check-engine: error: autodiff.testing needs the package "
+                                  "'hypothesis', which is not installed: it comes with the 'testing' extra")
 
 
 # ---------------------------------------------------------------------------------------------

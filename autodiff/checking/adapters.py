@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autodiff.core.ops import OPS, VARIADIC
+from autodiff.extras import needs_extra
 
 __all__ = [
     "Adapter",
@@ -243,15 +244,12 @@ def torch_scalars() -> Adapter:
     A reference that must pass the checker, and an example of an adapter for other conventions:
     ``.item()`` for the value, ``.grad`` (None before any backward) for the gradient, and
     ``backward(retain_graph=True)`` so that a graph can be backpropagated twice. Needs the
-    ``torch`` extra (``pip install "scalar-autodiff[torch]"``); raises `ImportError` saying so.
+    ``torch`` extra (``pip install "scalar-autodiff[torch]"``); without it raises
+    `autodiff.extras.MissingExtraError` (an `ImportError`) saying so.
     """
-    try:
+    with needs_extra("torch", "autodiff.testing.torch_scalars()"):
         import torch
         import torch.nn.functional as functional
-    except ImportError as error:
-        raise ImportError(
-            'torch_scalars() needs PyTorch, which autodiff does not install: pip install "scalar-autodiff[torch]"'
-        ) from error
 
     def leaf(x: float) -> Any:
         return torch.tensor(x, dtype=torch.float64, requires_grad=True)

@@ -31,12 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from hypothesis import HealthCheck, Phase, Verbosity, assume, currently_in_test_context, given, settings
-from hypothesis import seed as hypothesis_seed
-from hypothesis import strategies as st
-from hypothesis.errors import FlakyFailure, NoSuchExample, Unsatisfiable
-from hypothesis.strategies import SearchStrategy
-
 from autodiff.checking.adapters import Adapter, micrograd_style, one_line, spell
 from autodiff.checking.comparison import shown_number
 from autodiff.checking.deep_chain import ChainResult, probe_chain
@@ -56,6 +50,14 @@ from autodiff.checking.scripts import (
 from autodiff.checking.strategies import OpCall, Program, Step, op_inputs, programs
 from autodiff.core.ops import OPS, REALS, VARIADIC, Op
 from autodiff.core.value import Value
+from autodiff.extras import needs_extra
+
+with needs_extra("testing", "autodiff.testing"):
+    from hypothesis import HealthCheck, Phase, Verbosity, assume, currently_in_test_context, given, settings
+    from hypothesis import seed as hypothesis_seed
+    from hypothesis import strategies as st
+    from hypothesis.errors import FlakyFailure, NoSuchExample, Unsatisfiable
+    from hypothesis.strategies import SearchStrategy
 
 __all__ = ["DEFAULT_DEPTH", "DEFAULT_EXAMPLES", "Engine", "assert_engine", "check_engine", "reference_engine"]
 
@@ -273,8 +275,23 @@ class _Checker:
         except (_Falsified, FlakyFailure):
             return found[-1]
         except Unsatisfiable:
-            return None
+            raise _NoExamples from None
         return None
+
+    def judge(
+        self,
+        subject: str,
+        check: str,
+        strategy: SearchStrategy[T],
+        falsify: Callable[[T], _Failure | None],
+        summary: Callable[[_Failure], str],
+    ) -> Finding:
+        """The finding of a search: pass, fail with the smallest counterexample, or not run without examples."""
+        try:
+            failure = self.search(strategy, falsify)
+        except _NoExamples:
+            return Finding(subject, check, "not run", _NO_EXAMPLES)
+        return self.finding(subject, check, failure, summary)
 
     def finding(
         self, subject: str, check: str, failure: _Failure | None, summary: Callable[[_Failure], str]
@@ -310,7 +327,12 @@ class _Checker:
         sound = []
         for op in supported:
             # one search for both: a failure says which; only a gradient failure needs the values searched alone
-            failure = self.search(op_inputs(op), self.alone)
+            try:
+                failure = self.search(op_inputs(op), self.alone)
+            except _NoExamples:
+                record(Finding(op.name, "value", "not run", _NO_EXAMPLES))
+                record(Finding(op.name, "gradient", "not run", _NO_EXAMPLES))
+                continue
             if failure is None:
                 record(Finding(op.name, "value", "pass"))
                 record(Finding(op.name, "gradient", "pass"))
@@ -319,7 +341,7 @@ class _Checker:
                 record(self.finding(op.name, "value", failure, self.blamed))
                 record(Finding(op.name, "gradient", "not run", "its value fails"))
             else:
-                record(self.finding(op.name, "value", self.search(op_inputs(op), self.value_alone), self.blamed))
+                record(self.judge(op.name, "value", op_inputs(op), self.value_alone, self.blamed))
                 record(self.finding(op.name, "gradient", failure, self.blamed))
         # ops of several inputs first: one that passes joins the two uses of an op of one input
         joiners: list[Op] = []
@@ -346,7 +368,10 @@ class _Checker:
         """Why the engine does not have `op` (it lacks the method or operator, or refuses), or ""."""
         if op.name not in self.engine.ops:
             return "the adapter does not define it"
-        call = _an_example(op_inputs(op))
+        try:
+            call = _an_example(op_inputs(op))
+        except NoSuchExample:
+            return ""  # the value check reports that it drew no example
         names = [f"v{k}" for k in range(len(call.inputs))]
         code = spell(self.engine.spelling.ops[op.name], names, call.arg)
         try:
@@ -373,8 +398,8 @@ class _Checker:
 
     def used_twice(self, op: Op, joiners: list[Op]) -> Finding:
         if op.arity != 1:
-            failure = self.search(programs(n_inputs=1, max_ops=1, ops=[op]), self.first_disagreement)
-            return self.finding(op.name, "node used twice", failure, self.blamed)
+            strategy = programs(n_inputs=1, max_ops=1, ops=[op])
+            return self.judge(op.name, "node used twice", strategy, self.first_disagreement, self.blamed)
         # an op of two inputs defined everywhere (x + y, x * y) adds the two uses up
         everywhere = [j for j in joiners if j.arity == 2 and _defined_everywhere(j)]
         if not everywhere:
@@ -385,8 +410,9 @@ class _Checker:
             use = Step(op, (0,), call.arg)
             return Program(call.inputs, (use, use, Step(joiner, (1, 2))))
 
-        failure = self.search(op_inputs(op).map(twice), self.first_disagreement)
-        return self.finding(op.name, "node used twice", failure, self.blamed_or(_unadded_uses))
+        return self.judge(
+            op.name, "node used twice", op_inputs(op).map(twice), self.first_disagreement, self.blamed_or(_unadded_uses)
+        )
 
     def in_programs(self, candidates: list[Op]) -> list[Finding]:
         """Random programs over `candidates`; an op found at fault is left out and the search goes on."""
@@ -395,7 +421,11 @@ class _Checker:
         findings = []
         remaining = list(candidates)
         while remaining:
-            failure = self.search(programs(n_inputs=st.integers(1, 3), ops=remaining), self.first_disagreement)
+            try:
+                failure = self.search(programs(n_inputs=st.integers(1, 3), ops=remaining), self.first_disagreement)
+            except _NoExamples:
+                findings.append(Finding(ENGINE, "programs", "not run", _NO_EXAMPLES))
+                return findings + [Finding(op.name, "programs", "not run", _NO_EXAMPLES) for op in remaining]
             if failure is None:
                 break
             blame = self.blame(failure)
@@ -477,7 +507,10 @@ class _Checker:
                 return None
             return _Failure(script, theirs, ours, compare(theirs, ours) or 0)
 
-        failure = self.search(strategy, odd)
+        try:
+            failure = self.search(strategy, odd)
+        except _NoExamples:
+            failure = None
         if failure is None:
             try:
                 script, theirs, ours = outcomes(_an_example(strategy))
@@ -501,13 +534,16 @@ class _Checker:
                     return failure
             return None
 
-        failure = self.search(_last_steps(programs(n_inputs=st.integers(1, 2), max_ops=6, ops=sound)), falsify)
-        return self.finding(ENGINE, "backward after backward", failure, _stale_gradients)
+        strategy = _last_steps(programs(n_inputs=st.integers(1, 2), max_ops=6, ops=sound))
+        return self.judge(ENGINE, "backward after backward", strategy, falsify, _stale_gradients)
 
     def deep_chain(self, sound: list[Op], depth: int) -> Finding:
         # ops of one input first: the plainest chains
         for op in sorted((op for op in sound if op.arity in (1, 2)), key=lambda op: op.arity):
-            call = _an_example(op_inputs(op))
+            try:
+                call = _an_example(op_inputs(op))
+            except NoSuchExample:
+                continue
             step = Step(op, (0,) * op.arity, call.arg)
             if _stays_finite(step, call.inputs[0], depth):
                 result = probe_chain(self.engine, self.reference, step, call.inputs[0], depth)
@@ -517,6 +553,13 @@ class _Checker:
 
 class _Falsified(AssertionError):
     """Raised inside a Hypothesis search when an example fails, so that Hypothesis shrinks it."""
+
+
+class _NoExamples(Exception):
+    """A Hypothesis search found no example that fits (every one was discarded)."""
+
+
+_NO_EXAMPLES = "Hypothesis drew no example that fits (each was discarded)"
 
 
 def _an_example(strategy: SearchStrategy[T]) -> T:
@@ -537,9 +580,10 @@ def _an_example(strategy: SearchStrategy[T]) -> T:
     def draw(example: T) -> None:
         drawn.append(example)
 
-    draw()
-    if not drawn:
-        raise NoSuchExample(repr(strategy))
+    try:
+        draw()
+    except Unsatisfiable:
+        raise NoSuchExample(repr(strategy)) from None
     return drawn[0]
 
 

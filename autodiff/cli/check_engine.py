@@ -14,6 +14,7 @@ from typing import Any
 
 from autodiff.checking.adapters import EngineLoadError, load_engine
 from autodiff.core.ops import OPS
+from autodiff.extras import MissingExtraError
 
 __all__ = ["add_command", "run_command"]
 
@@ -84,12 +85,8 @@ def run_command(arguments: argparse.Namespace) -> int:
         return BAD_INPUT
     try:
         from autodiff.checking.engine import DEFAULT_DEPTH, DEFAULT_EXAMPLES, check_engine
-    except ImportError as error:
-        print(
-            f"python -m autodiff check-engine: error: needs Hypothesis ({error}): "
-            'pip install "scalar-autodiff[testing]"',
-            file=sys.stderr,
-        )
+    except MissingExtraError as error:
+        print(f"python -m autodiff check-engine: error: {error}", file=sys.stderr)
         return BAD_INPUT
     report = check_engine(
         engine,
