@@ -21,7 +21,6 @@ import math
 from collections.abc import Sequence
 
 from autodiff.checking.comparison import shown_number
-from autodiff.core._op_calls import forward_on_floats
 from autodiff.core.backends import FLOAT
 from autodiff.core.graph import input_partials, topological_order
 from autodiff.core.value import Value
@@ -77,7 +76,7 @@ def _replay(ops: Sequence[Value], leaf: Value, step: float) -> dict[Value, float
         for node in ops:
             assert node.op is not None
             inputs = [moved.get(parent, parent.data) for parent in node.parents]
-            moved[node] = forward_on_floats(node.op, inputs, node.arg)
+            moved[node] = node.op.on_floats(inputs, node.arg)
     except (ArithmeticError, ValueError):
         return None
     return moved

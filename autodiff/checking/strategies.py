@@ -16,10 +16,9 @@ from hypothesis.strategies import SearchStrategy
 from autodiff.checking.comparison import shown_number
 from autodiff.checking.diagnosis import _replay
 from autodiff.checking.gradcheck import Inputs, Outputs, _Point, gradcheck
-from autodiff.core._op_calls import apply_to_values, forward_on_floats
 from autodiff.core.graph import topological_order
 from autodiff.core.ops import OPS, VARIADIC, Interval, Op
-from autodiff.core.value import Value
+from autodiff.core.value import Value, apply
 
 __all__ = [
     "OpCall",
@@ -114,17 +113,16 @@ def op_inputs(
     constant argument, so `max` and `min` never tie. As in `programs`, the result stays within
     ±1e3 and its slope in each input below 1e3 (measured by moving the input ±1e-4), so
     ``gradcheck(call, call.inputs)`` is accurate over a wide range too (``0.001 ** -76`` is never
-    drawn). The constant argument (an exponent, a slope, coefficients) is drawn too; pass `args`
-    to draw it yourself, e.g. for an op of your own.
+    drawn). The constant argument is drawn too, as its `Op.constant` says (multiples of 1/4 from
+    -5 to 5 that it may take; none for an op without one); pass `args` to draw it yourself.
     """
     op = _resolve_op(op, "op_inputs")
     _check_range(min_value, max_value, "op_inputs")
     _check_margin(margin, "op_inputs")
     if args is None:
-        signature = _signature(op, "op_inputs")
+        signature = _signature(op)
     elif isinstance(args, SearchStrategy):
-        counts = _SIGNATURES.get(op.name, _NO_ARG).counts
-        signature = _Signature(arg=lambda count: args, counts=counts)
+        signature = _Signature(arg=lambda count: args, counts=_signature(op).counts)
     else:
         raise InvalidArgument(f"op_inputs() args must be a SearchStrategy, got {type(args).__name__}")
     return _op_calls(op, signature, min_value, max_value, margin)
@@ -163,12 +161,12 @@ def _moderate(op: Op, inputs: list[float], arg: Any) -> bool:
     differences lose every digit: the same bounds as `programs` keep them out.
     """
     try:
-        out = forward_on_floats(op, inputs, arg)
+        out = op.on_floats(inputs, arg)
         if not abs(out) <= _VALUE_BOUND:
             return False
         for i, x in enumerate(inputs):
-            above = forward_on_floats(op, [*inputs[:i], x + _NUDGE, *inputs[i + 1 :]], arg)
-            below = forward_on_floats(op, [*inputs[:i], x - _NUDGE, *inputs[i + 1 :]], arg)
+            above = op.on_floats([*inputs[:i], x + _NUDGE, *inputs[i + 1 :]], arg)
+            below = op.on_floats([*inputs[:i], x - _NUDGE, *inputs[i + 1 :]], arg)
             if not abs(above - below) / (2 * _NUDGE) <= _SLOPE_BOUND:
                 return False
     except (ArithmeticError, ValueError):
@@ -275,7 +273,7 @@ def programs(
     if not chosen:
         raise InvalidArgument("programs() ops must name at least one op")
     # pairs, not a dict: an Op hashes by its fields, and a test may swap its derivative
-    choices = tuple((op, _signature(op, "programs")) for op in chosen)
+    choices = tuple((op, _signature(op)) for op in chosen)
     _check_range(min_value, max_value, "programs")
     _check_margin(margin, "programs")
     if not any(_runs_in(op, signature, min_value, max_value, margin) for op, signature in choices):
@@ -337,7 +335,7 @@ def _draw_step(
     outs = []
     for copy in zip(*columns, strict=True):
         try:
-            out = forward_on_floats(op, copy, arg)
+            out = op.on_floats(copy, arg)
         except (ArithmeticError, ValueError):
             return None
         if not abs(out) <= _VALUE_BOUND:
@@ -359,9 +357,13 @@ def _draw_step(
 
 
 def _runs_in(op: Op, signature: _Signature, min_value: float, max_value: float, margin: float) -> bool:
-    """Whether `op` (at its widest constant argument) takes inputs from ``[min_value, max_value]``."""
+    """Whether `op` (at one of the constant arguments it draws) takes inputs from ``[min_value, max_value]``."""
+    return any(_runs_with(op, arg, min_value, max_value, margin) for arg in signature.candidates)
+
+
+def _runs_with(op: Op, arg: Any, min_value: float, max_value: float, margin: float) -> bool:
     for j in range(max(op.arity, 1)):
-        interval = op.input_domain(signature.widest, j)
+        interval = op.input_domain(arg, j)
         ends = [end for end in (interval.low, interval.high) if math.isfinite(end)]
         # where the allowed points start and stop: the range's ends, or a margin from a point to avoid
         candidates = [min_value, max_value] + [
@@ -449,10 +451,6 @@ def _gap(a: Value, b: Value | float, moved: Mapping[Value, float]) -> float:
     return moved.get(a, a.data) - other
 
 
-_SELECTING = frozenset({"max", "min"})
-"""Ops of the table that pass the gradient to one chosen input: a tie between inputs is a kink."""
-
-
 def _near_kink(outputs: Sequence[Value], leaves: Sequence[Value], margin: float, eps: float) -> str | None:
     """Which op of the graph has an input within `margin` of a kink or a tie, or crosses one within `eps`."""
     order = list(dict.fromkeys(node for out in outputs for node in topological_order(out)))
@@ -468,7 +466,7 @@ def _near_kink(outputs: Sequence[Value], leaves: Sequence[Value], margin: float,
         pairs: list[tuple[str, Value, Value | float]] = [
             (f"at its kink {kink:g}", p, kink) for p in distinct for kink in op.kinks
         ]
-        if op.name in _SELECTING:
+        if op.selects:
             pairs += [("at a tie of its inputs", p, q) for k, p in enumerate(distinct) for q in distinct[k + 1 :]]
             if isinstance(node.arg, float):
                 pairs += [(f"at a tie with its bound {node.arg:g}", p, node.arg) for p in distinct]
@@ -493,44 +491,29 @@ class _Signature:
 
     arg: Callable[[int], SearchStrategy[Any]]
     counts: SearchStrategy[int] = st.integers(1, 4)
-    widest: Any = None
-    """A constant argument it draws at which the op's domain is widest (for `pow_const`, an integer)."""
+    candidates: tuple[Any, ...] = (None,)
+    """Constant arguments it may draw, to find one at which the op takes inputs in a range."""
 
 
-# constants are multiples of 1/4: exact in binary, readable in a failing example
-_CONSTANTS = st.integers(-20, 20).map(lambda k: k / 4)
-_NO_ARG = _Signature(arg=lambda count: st.none())
-_CONSTANT = _Signature(arg=lambda count: _CONSTANTS)
-_BOUND = _Signature(arg=lambda count: st.none() | _CONSTANTS)
+# constants are multiples of 1/4: exact in binary, readable in a failing example (shrinking to 0)
+_GRID = tuple(k / 4 for k in range(-20, 21))
+_GRID_DRAWS = st.integers(-20, 20).map(lambda k: k / 4)
 
-_SIGNATURES: dict[str, _Signature] = {
-    "add_const": _CONSTANT,
-    "rsub_const": _CONSTANT,
-    "mul_const": _CONSTANT,
-    "div_const": _Signature(arg=lambda count: _CONSTANTS.filter(bool)),
-    "rdiv_const": _CONSTANT,
-    # integer and fractional exponents from -3 to 4; the domain depends on which
-    "pow_const": _Signature(arg=lambda count: st.integers(-12, 16).map(lambda k: k / 4), widest=2.0),
-    "rpow_const": _Signature(arg=lambda count: st.integers(1, 20).map(lambda k: k / 4)),
-    "leaky_relu": _Signature(arg=lambda count: st.just(0.01) | st.integers(-4, 4).map(lambda k: k / 4)),
-    "sum": _CONSTANT,
+
+def _signature(op: Op) -> _Signature:
+    """What `op` takes besides its inputs, from its `Op.constant` and `Op.paired`."""
     # w_0..w_k−1 then x_0..x_k−1: an even count
-    "dot": _Signature(arg=lambda count: st.none(), counts=st.integers(1, 2).map(lambda k: 2 * k)),
-    "linear": _Signature(arg=lambda count: st.tuples(*[_CONSTANTS] * count)),
-    "max": _BOUND,
-    "min": _BOUND,
-}
-"""The constant argument and input count of each op of the table that needs more than none and 1-4."""
-
-
-def _signature(op: Op, where: str) -> _Signature:
-    signature = _SIGNATURES.get(op.name, _NO_ARG) if OPS.get(op.name) is op else _NO_ARG
-    if signature is _NO_ARG and "{arg}" in op.template:
-        raise InvalidArgument(
-            f"{where}() does not know how to draw the constant argument of op {op.name!r}"
-            + (": pass args=" if where == "op_inputs" else "")
-        )
-    return signature
+    counts = st.integers(1, 2).map(lambda k: 2 * k) if op.paired else st.integers(1, 4)
+    constant = op.constant
+    if constant is None:
+        return _Signature(arg=lambda count: st.none(), counts=counts)
+    numbers = tuple(c for c in _GRID if c in constant.values)
+    constants = _GRID_DRAWS.filter(lambda c: c in constant.values)
+    if constant.per_input:
+        return _Signature(arg=lambda count: st.tuples(*[constants] * count), counts=counts)
+    if constant.optional:
+        return _Signature(arg=lambda count: st.none() | constants, counts=counts, candidates=(None, *numbers))
+    return _Signature(arg=lambda count: constants, counts=counts, candidates=numbers)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -540,25 +523,23 @@ def _signature(op: Op, where: str) -> _Signature:
 def _apply(op: Op, operands: Sequence[Any], arg: Any) -> Any:
     """`op` on Values (a new node) or on numbers (the forward rule), never a mix."""
     if all(isinstance(x, Value) for x in operands):
-        return apply_to_values(op, operands, arg)
+        return apply(op, *operands, arg=arg)
     if not any(isinstance(x, Value) for x in operands):
-        return forward_on_floats(op, [float(x) for x in operands], arg)
+        return op.on_floats([float(x) for x in operands], arg)
     raise TypeError(f"{op.name} needs all its operands to be Values or all numbers, not a mix")
 
 
 def _render(op: Op, operands: Sequence[str], arg: Any) -> str:
     """One op as a line of a program: ``v0 × v1``, ``v0 ** 3.0``, ``tanh(v0)``, ``max(v0, v1)``."""
-    template = op.template
-    symbolic = not any(ch.isalpha() for ch in template.replace("{arg}", ""))
-    if op.arity == 2 and symbolic:
-        return f"{operands[0]} {template} {operands[1]}"
-    if op.arity == 1 and symbolic and "{arg}" in template:
-        symbol = template.replace("{arg}", "").strip()
-        if template.startswith("{arg}"):
-            return f"{arg!r} {symbol} {operands[0]}"
-        return f"{operands[0]} {symbol} {arg!r}"
-    if op.arity == 1 and symbolic:
-        return f"{template}{operands[0]}"
+    if op.syntax == "infix" and op.arity == 2:
+        return f"{operands[0]} {op.template} {operands[1]}"
+    if op.syntax == "infix":
+        # the template with the constant in place: ``** 3.0``, or ``2.0 −`` for a leading one
+        written = op.template.format(arg=repr(arg))
+        leading = op.constant is not None and op.constant.leading
+        return f"{written} {operands[0]}" if leading else f"{operands[0]} {written}"
+    if op.syntax == "prefix":
+        return f"{op.template}{operands[0]}"
     shown = list(operands)
     if arg is not None:
         shown.append(repr(arg) if op.arity == 1 else f"arg={arg!r}")

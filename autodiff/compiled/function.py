@@ -24,11 +24,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from autodiff.core._op_calls import apply_to_values
 from autodiff.core.backends import FLOAT, NUMPY
 from autodiff.core.graph import topological_order
 from autodiff.core.ops import VARIADIC, Op
-from autodiff.core.value import Value
+from autodiff.core.value import Value, apply
 
 __all__ = ["BatchGradients", "CompiledFunction", "compile"]
 
@@ -156,7 +155,7 @@ def _forward_as_the_value_graph(group: _Group, values: Array) -> Array:
 def _value_graph_error(op: Op, inputs: list[float], arg: Any) -> Exception | None:
     """The exception that applying `op` to Values holding `inputs` raises, or None."""
     try:
-        apply_to_values(op, [Value(x) for x in inputs], arg)
+        apply(op, *[Value(x) for x in inputs], arg=arg)
     except (ArithmeticError, ValueError) as error:
         return error
     return None
