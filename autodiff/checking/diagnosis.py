@@ -25,7 +25,7 @@ from autodiff.core.backends import FLOAT
 from autodiff.core.graph import input_partials, topological_order
 from autodiff.core.value import Value
 
-__all__ = ["diagnose"]
+__all__ = ["diagnose", "rerun_with_leaf_moved"]
 
 _MAX_NAMES = 12
 
@@ -47,7 +47,7 @@ def diagnose(output: Value, leaf: Value, where: str, *, eps: float, atol: float,
     names = list(dict.fromkeys(node.op.name for node in ops if node.op is not None))
     shown = ", ".join(names[:_MAX_NAMES]) + (", ..." if len(names) > _MAX_NAMES else "")
     notes = [f"ops between {where}: {shown or 'none, the output is the input itself'}"]
-    moved = {step: _replay(ops, leaf, step) for step in (eps, -eps, eps / 4, -eps / 4)}
+    moved = {step: rerun_with_leaf_moved(ops, leaf, step) for step in (eps, -eps, eps / 4, -eps / 4)}
     kinked: set[Value] = set()
     for node in ops:
         at_kink, note = _check_node(node, moved, eps, atol, rtol)
@@ -69,7 +69,7 @@ def diagnose(output: Value, leaf: Value, where: str, *, eps: float, atol: float,
     return notes
 
 
-def _replay(ops: Sequence[Value], leaf: Value, step: float) -> dict[Value, float] | None:
+def rerun_with_leaf_moved(ops: Sequence[Value], leaf: Value, step: float) -> dict[Value, float] | None:
     """The numbers of `leaf` and of `ops` (in order) with the leaf moved by `step`; None if undefined."""
     moved = {leaf: leaf.data + step}
     try:

@@ -146,17 +146,17 @@ class Op:
     def __post_init__(self) -> None:
         # frozen: the dataclass way to set derived fields
         object.__setattr__(self, "checks_domain", self.domain is not _everywhere)
-        forward, derivative = self.forward, self.derivative
-        # the one place that knows how each arity takes its inputs
+        # the one place that knows how each arity takes its inputs; the rules are read at each
+        # call, not captured, so an entry's rule swapped on the object (as tests do) is the one run
         if self.arity == 1:
-            forward_of = lambda m, xs, arg: forward(m, xs[0], arg)
-            partials_of = lambda m, xs, out, arg: (derivative(m, xs[0], out, arg),)
+            forward_of = lambda m, xs, arg: self.forward(m, xs[0], arg)
+            partials_of = lambda m, xs, out, arg: (self.derivative(m, xs[0], out, arg),)
         elif self.arity == 2:
-            forward_of = lambda m, xs, arg: forward(m, xs[0], xs[1], arg)
-            partials_of = lambda m, xs, out, arg: derivative(m, xs[0], xs[1], out, arg)
+            forward_of = lambda m, xs, arg: self.forward(m, xs[0], xs[1], arg)
+            partials_of = lambda m, xs, out, arg: self.derivative(m, xs[0], xs[1], out, arg)
         else:
-            forward_of = lambda m, xs, arg: forward(m, list(xs), arg)
-            partials_of = lambda m, xs, out, arg: derivative(m, list(xs), out, arg)
+            forward_of = lambda m, xs, arg: self.forward(m, list(xs), arg)
+            partials_of = lambda m, xs, out, arg: self.derivative(m, list(xs), out, arg)
         object.__setattr__(self, "forward_of", forward_of)
         object.__setattr__(self, "partials_of", partials_of)
 
