@@ -52,6 +52,9 @@ class Backend(Protocol):
     def cos(self, x: Any) -> Any:
         """The cosine (NaN at ±inf)."""
 
+    def atan(self, x: Any) -> Any:
+        """The arctangent."""
+
     def sigmoid(self, x: Any) -> Any:
         """1 / (1 + e ** −x), without overflow."""
 
@@ -176,6 +179,7 @@ FLOAT: Backend = cast(Backend, SimpleNamespace(
     tanh=math.tanh,
     sin=_periodic(math.sin),
     cos=_periodic(math.cos),
+    atan=math.atan,
     sigmoid=_sigmoid,
     maximum=_maximum,
     minimum=_minimum,
@@ -213,6 +217,7 @@ NUMPY: Backend = cast(Backend, SimpleNamespace(
     tanh=np.tanh,
     sin=np.sin,
     cos=np.cos,
+    atan=np.arctan,
     sigmoid=_np_sigmoid,
     maximum=np.maximum,
     minimum=np.minimum,

@@ -285,6 +285,8 @@ _TABLE = [
        constant=Constant("slope", default=0.01), method="leaky_relu"),
     Op("sin", 1, lambda m, x, a: m.sin(x), lambda m, x, out, a: m.cos(x), "sin", "The sine.", method="sin"),
     Op("cos", 1, lambda m, x, a: m.cos(x), lambda m, x, out, a: -m.sin(x), "cos", "The cosine.", method="cos"),
+    Op("atan", 1, lambda m, x, a: m.atan(x), lambda m, x, out, a: 1.0 / (1.0 + x * x), "atan",
+       "The arctangent, in radians from −π/2 to π/2.", method="atan"),
     Op("softplus", 1, lambda m, x, a: m.maximum(x, 0.0) + m.log1p(m.exp(-abs(x))),
        lambda m, x, out, a: m.sigmoid(x), "softplus",
        "log(1 + e ** x), computed without overflow.", method="softplus"),

@@ -161,6 +161,10 @@ class Value:
         """The cosine."""
         return _apply(_COS, self)
 
+    def atan(self) -> Value:
+        """The arctangent, in radians from -π/2 to π/2."""
+        return _apply(_ATAN, self)
+
     def softplus(self) -> Value:
         """log(1 + e ** self), without overflow."""
         return _apply(_SOFTPLUS, self)
@@ -261,7 +265,7 @@ _DIV_CONST, _RDIV_CONST = OPS["div_const"], OPS["rdiv_const"]
 _POW_CONST, _RPOW_CONST = OPS["pow_const"], OPS["rpow_const"]
 _NEG, _ABS, _EXP, _LOG, _SQRT = OPS["neg"], OPS["abs"], OPS["exp"], OPS["log"], OPS["sqrt"]
 _TANH, _SIGMOID, _RELU, _LEAKY_RELU = OPS["tanh"], OPS["sigmoid"], OPS["relu"], OPS["leaky_relu"]
-_SIN, _COS, _SOFTPLUS = OPS["sin"], OPS["cos"], OPS["softplus"]
+_SIN, _COS, _ATAN, _SOFTPLUS = OPS["sin"], OPS["cos"], OPS["atan"], OPS["softplus"]
 _SUM, _DOT, _LINEAR, _MAX, _MIN = OPS["sum"], OPS["dot"], OPS["linear"], OPS["max"], OPS["min"]
 
 
@@ -460,7 +464,7 @@ def _value_backend() -> Backend:
     unary: Callable[[str], Callable[[Value], Value]] = lambda name: lambda v: _apply(OPS[name], v)
     backend = SimpleNamespace(
         exp=unary("exp"), log=unary("log"), sqrt=unary("sqrt"), tanh=unary("tanh"),
-        sin=unary("sin"), cos=unary("cos"), sigmoid=unary("sigmoid"),
+        sin=unary("sin"), cos=unary("cos"), atan=unary("atan"), sigmoid=unary("sigmoid"),
         # no op of the table is log1p: 1 + v then log, exact enough away from v = 0
         log1p=lambda v: (v + 1.0).log(),
         maximum=lambda x, y: max([x, y]), minimum=lambda x, y: min([x, y]),
