@@ -12,7 +12,10 @@ Importing `rl` registers the chain MDP as ``"rl/Chain-v0"``.
 import importlib
 from typing import Any
 
-import gymnasium
+from autodiff.extras import needs_extra
+
+with needs_extra("rl", "rl (and python -m rl)"):
+    import gymnasium
 
 from rl.chain import ChainEnv, chain_optimal_q
 from rl.config import LOSSES, OPTIMIZERS, QLearningConfig
@@ -27,24 +30,33 @@ from rl.exact import (
     value_iteration,
 )
 from rl.history import History
-from rl.replay import ReplayBuffer, Transition
+from rl.learners import CompiledLearner, QLearner, ValueGraphLearner, make_learner
 from rl.training import TrainResult, make_q_network, train
+from rl.transitions import ReplayBuffer, Transition, TransitionBatch
 from rl.tuned import TUNED_SETTINGS, tuned_config
+from rl.update import OPTIMIZER_MAKERS, TD_LOSSES, TDLoss
 
 __all__ = [
     "LOSSES",
     "OPTIMIZERS",
+    "OPTIMIZER_MAKERS",
+    "TD_LOSSES",
     "TUNED_SETTINGS",
     "ChainEnv",
+    "CompiledLearner",
     "EvaluationResult",
     "History",
     "PolicyEvaluation",
     "QFunction",
+    "QLearner",
     "QLearningConfig",
     "ReplayBuffer",
+    "TDLoss",
     "TabularModel",
     "TrainResult",
     "Transition",
+    "TransitionBatch",
+    "ValueGraphLearner",
     "ValueIterationResult",
     "chain_optimal_q",
     "evaluate",
@@ -52,6 +64,7 @@ __all__ = [
     "greedy_action",
     "greedy_policy",
     "make_env",
+    "make_learner",
     "make_q_network",
     "q_values",
     "tabular_model",

@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 import numbers
 
-from hypothesis.errors import InvalidArgument
+from autodiff.extras import needs_extra
+
+with needs_extra("testing", "autodiff.testing"):
+    from hypothesis.errors import InvalidArgument
 
 __all__ = ["check_margin", "check_range"]
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from hypothesis import assume, currently_in_test_context
-from hypothesis.errors import InvalidArgument
-
 from autodiff.checking.arguments import check_margin
 from autodiff.checking.gradcheck import gradcheck
 from autodiff.checking.kinks import near_kink
 from autodiff.checking.point import Inputs, Outputs, Point
+from autodiff.extras import needs_extra
+
+with needs_extra("testing", "autodiff.testing"):
+    from hypothesis import assume, currently_in_test_context
+    from hypothesis.errors import InvalidArgument
 
 __all__ = ["assert_gradients_close"]
 
@@ -41,11 +43,12 @@ def assert_gradients_close(
     moves by ±`eps`, the point is not checked: inside a Hypothesis test the example is discarded
     (``hypothesis.assume(False)``), outside one `ValueError` says which op is at which kink.
     """
+    __tracebackhide__ = True  # pytest shows the caller's line and the report, not this function's source
     if kinks not in ("report", "skip"):
         raise InvalidArgument(f"assert_gradients_close() kinks must be 'report' or 'skip', got {kinks!r}")
     check_margin(kink_margin, "assert_gradients_close", "kink_margin")
     if kinks == "skip":
-        point = Point.of(inputs, "assert_gradients_close()")
+        point = Point.of(inputs, "assert_gradients_close()", f)
         near = near_kink(point.outputs(f), point.leaves, kink_margin * max(1.0, *map(abs, point.data)), eps)
         if near is not None:
             if currently_in_test_context():

@@ -70,7 +70,8 @@ def gradcheck(
     check_settings(eps, atol, rtol)
     if not isinstance(directions, int) or isinstance(directions, bool) or directions < 1:
         raise ValueError(f"gradcheck() directions must be an int >= 1, got {directions!r}")
-    point = Point.of(inputs, "gradcheck()")
+    __tracebackhide__ = True  # pytest shows the caller's line and the report, not this function's source
+    point = Point.of(inputs, "gradcheck()", f)
     outputs = point.outputs(f)
     try:
         jacobian = _analytical_jacobian(outputs, point)
@@ -107,7 +108,7 @@ def numerical_gradient(f: Callable[..., Value], inputs: Inputs, *, eps: float = 
     one entry per input, in order. Raises `ValueError` if `f` is undefined within `eps` of the point.
     """
     check_settings(eps)
-    point = Point.of(inputs, "numerical_gradient()")
+    point = Point.of(inputs, "numerical_gradient()", f)
     result = point.call(f)
     if not isinstance(result, Value):
         raise TypeError(
@@ -119,6 +120,7 @@ def numerical_gradient(f: Callable[..., Value], inputs: Inputs, *, eps: float = 
 
 def _analytical_jacobian(outputs: Sequence[Value], point: Point) -> list[list[float]]:
     """d(output k)/d(input i) by backward(), twice per output: both calls must agree exactly."""
+    __tracebackhide__ = True
     graph = {node: node.grad for out in outputs for node in topological_order(out)}
     graph.update((leaf, leaf.grad) for leaf in point.leaves)
     try:

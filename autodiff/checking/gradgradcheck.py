@@ -49,7 +49,8 @@ def gradgradcheck(
     is undefined within `eps` of the point. Every ``.data`` and ``.grad`` is left as it was found.
     """
     check_settings(eps, atol, rtol)
-    point = Point.of(inputs, "gradgradcheck()")
+    __tracebackhide__ = True  # pytest shows the caller's line and the report, not this function's source
+    point = Point.of(inputs, "gradgradcheck()", f)
     leaves = point.leaves
     returned = point.call(f)
     outputs = as_outputs(returned)

@@ -7,6 +7,7 @@ Shared by `gradcheck`, `gradgradcheck` and `autodiff.testing`: they check deriva
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -47,8 +48,12 @@ class Point:
     data: list[float]
 
     @classmethod
-    def of(cls, inputs: Inputs, where: str) -> Point:
-        """The point of `inputs`: numbers or leaf Values, or a mapping name -> one (`where` names the caller)."""
+    def of(cls, inputs: Inputs, where: str, f: Callable[..., object] | None = None) -> Point:
+        """The point of `inputs` (`where` names the caller in errors).
+
+        `inputs` are numbers or leaf Values, or a mapping name -> one; an input given positionally
+        without a name is named after `f`'s parameter.
+        """
         if isinstance(inputs, str | bytes) or not isinstance(inputs, Iterable):
             raise TypeError(
                 f"{where} inputs must be a sequence of numbers or Values, or a mapping name -> "
@@ -59,9 +64,11 @@ class Point:
             raise ValueError(f"{where} needs at least one input to differentiate with respect to")
         leaves: list[Value] = []
         names: list[str | None] = []
+        parameters = _positional_parameters(f)
         for index, (key, x) in enumerate(items):
             leaves.append(_leaf(x, key, index, where))
-            names.append(key if key is not None else leaves[-1].name)
+            names.append(next((name for name in (key, leaves[-1].name) if name is not None),
+                              parameters[index] if index < len(parameters) else None))
         if len(set(leaves)) < len(leaves):
             raise ValueError(f"{where} got the same Value twice: pass each leaf once")
         keywords = [str(name) for name in names] if isinstance(inputs, Mapping) else None
@@ -111,6 +118,18 @@ class Point:
         if len(numbers) != count:
             raise ValueError(f"f returned {len(numbers)} outputs near the point but {count} at it")
         return numbers
+
+
+def _positional_parameters(f: Callable[..., object] | None) -> list[str]:
+    """The names of `f`'s parameters that take positional arguments, in order (none for ``*args``)."""
+    try:
+        signature = inspect.signature(f) if f is not None else None
+    except (TypeError, ValueError):  # some callables (builtins, C functions) have no signature
+        return []
+    if signature is None:
+        return []
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return [p.name for p in signature.parameters.values() if p.kind in positional]
 
 
 def _leaf(x: object, key: str | None, index: int, where: str) -> Value:

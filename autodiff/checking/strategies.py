@@ -7,15 +7,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hypothesis import assume
-from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
-from hypothesis.strategies import SearchStrategy
-
 from autodiff.checking.arguments import check_margin, check_range
 from autodiff.checking.programs import OpCall, Program, Step
 from autodiff.core.ops import OPS, VARIADIC, Interval, Op
 from autodiff.core.value import Value
+from autodiff.extras import needs_extra
+
+with needs_extra("testing", "autodiff.testing"):
+    from hypothesis import assume
+    from hypothesis import strategies as st
+    from hypothesis.errors import InvalidArgument
+    from hypothesis.strategies import SearchStrategy
 
 __all__ = ["finite_floats", "op_inputs", "programs", "values"]
 
