@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from autodiff.core.backends import NUMPY
 from autodiff.core.ops import Op
-from autodiff.core.value import Value
+from autodiff.core.value import Value, apply
 
 __all__ = ["Chain", "Group", "MatMul", "Rows", "Step", "rows_of"]
 
