@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-import numbers
 
+from autodiff.core.reals import is_real
 from autodiff.extras import needs_extra
 
 with needs_extra("testing", "autodiff.testing"):
@@ -16,7 +16,7 @@ __all__ = ["check_margin", "check_range"]
 def check_range(min_value: float, max_value: float, where: str) -> None:
     """Raise `InvalidArgument` unless the bounds are finite numbers with min_value <= max_value."""
     for name, bound in (("min_value", min_value), ("max_value", max_value)):
-        if not (isinstance(bound, numbers.Real) and not isinstance(bound, bool) and math.isfinite(bound)):
+        if not (is_real(bound) and math.isfinite(bound)):
             raise InvalidArgument(f"{where}() {name} must be a finite number, got {bound!r}")
     if min_value > max_value:
         raise InvalidArgument(f"{where}() needs min_value <= max_value, got {min_value!r} > {max_value!r}")
@@ -24,5 +24,5 @@ def check_range(min_value: float, max_value: float, where: str) -> None:
 
 def check_margin(margin: float, where: str, name: str = "margin") -> None:
     """Raise `InvalidArgument` unless `margin` is a finite number >= 0."""
-    if not (isinstance(margin, numbers.Real) and not isinstance(margin, bool) and 0 <= margin < math.inf):
+    if not (is_real(margin) and 0 <= margin < math.inf):
         raise InvalidArgument(f"{where}() {name} must be a finite number >= 0, got {margin!r}")

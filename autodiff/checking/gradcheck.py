@@ -17,6 +17,7 @@ from autodiff.checking.comparison import Comparison, format_table, mismatch_repo
 from autodiff.checking.diagnosis import diagnose
 from autodiff.checking.point import Inputs, Outputs, Point, check_settings, comparisons, numerical_jacobian
 from autodiff.core.graph import topological_order
+from autodiff.core.reals import is_int
 from autodiff.core.value import Value
 
 __all__ = ["GradcheckError", "Inputs", "gradcheck", "numerical_gradient"]
@@ -68,7 +69,7 @@ def gradcheck(
     within `eps` of it.
     """
     check_settings(eps, atol, rtol)
-    if not isinstance(directions, int) or isinstance(directions, bool) or directions < 1:
+    if not is_int(directions) or directions < 1:
         raise ValueError(f"gradcheck() directions must be an int >= 1, got {directions!r}")
     __tracebackhide__ = True  # pytest shows the caller's line and the report, not this function's source
     point = Point.of(inputs, "gradcheck()", f)

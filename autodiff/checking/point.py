@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import inspect
 import math
-import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from autodiff.checking.comparison import Comparison
+from autodiff.core.reals import is_real
 from autodiff.core.value import Number, Value
 
 __all__ = ["Inputs", "Outputs", "Point", "as_outputs", "check_settings", "comparisons", "numerical_jacobian"]
@@ -35,7 +35,7 @@ def check_settings(eps: float, atol: float | None = None, rtol: float | None = N
 
 
 def _finite(x: object) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+    return is_real(x) and math.isfinite(x)
 
 
 @dataclass
@@ -142,7 +142,7 @@ def _leaf(x: object, key: str | None, index: int, where: str) -> Value:
                 "(or numbers), and compute the rest inside f"
             )
         leaf = x
-    elif isinstance(x, numbers.Real) and not isinstance(x, bool):
+    elif is_real(x):
         leaf = Value(float(x), name=key)
     else:
         raise TypeError(f"{where} input {index} must be a number or a Value, got {type(x).__name__} {x!r:.60}")

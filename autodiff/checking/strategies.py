@@ -10,6 +10,7 @@ from typing import Any
 from autodiff.checking.arguments import check_margin, check_range
 from autodiff.checking.programs import OpCall, Program, Step
 from autodiff.core.ops import OPS, VARIADIC, Interval, Op
+from autodiff.core.reals import is_int
 from autodiff.core.value import Value
 from autodiff.extras import needs_extra
 
@@ -162,11 +163,11 @@ def programs(
     """
     if isinstance(n_inputs, SearchStrategy):
         inputs_count = n_inputs
-    elif isinstance(n_inputs, int) and not isinstance(n_inputs, bool) and n_inputs >= 1:
+    elif is_int(n_inputs) and n_inputs >= 1:
         inputs_count = st.just(n_inputs)
     else:
         raise InvalidArgument(f"programs() n_inputs must be an int >= 1 or a strategy, got {n_inputs!r}")
-    if not isinstance(max_ops, int) or isinstance(max_ops, bool) or max_ops < 1:
+    if not is_int(max_ops) or max_ops < 1:
         raise InvalidArgument(f"programs() max_ops must be an int >= 1, got {max_ops!r}")
     if isinstance(ops, str):
         raise InvalidArgument(f"programs() ops must be a list of op names such as [{ops!r}], not the string {ops!r}")

@@ -20,6 +20,7 @@ from typing import Any, cast
 
 import autodiff.core.value as value_module
 from autodiff.core.ops import OPS, VARIADIC
+from autodiff.core.reals import is_real
 from autodiff.core.value import Value
 
 __all__ = ["FUNCTIONS", "Expression", "ExpressionError", "Function", "parse", "parse_binding"]
@@ -243,7 +244,7 @@ def _check(text: str, node: ast.expr) -> None:
 
     if isinstance(node, ast.Constant):
         value = node.value
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if not is_real(value):
             raise fail(f"{type(value).__name__} constants are not supported, only real numbers")
         try:
             finite = math.isfinite(float(value))

@@ -5,13 +5,13 @@ from __future__ import annotations
 import builtins
 import contextlib
 import contextvars
-import numbers
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Union, cast
 
 from autodiff.core.backends import FLOAT, Backend
 from autodiff.core.graph import backpropagate, topological_order
 from autodiff.core.ops import OPS, VARIADIC, Op
+from autodiff.core.reals import is_real
 
 __all__ = ["Number", "Operand", "Value", "apply", "dot", "max", "min", "no_grad", "sum", "variadic_node"]
 
@@ -213,7 +213,7 @@ class Value:
 
 
 def _to_float(x: object, where: str) -> float:
-    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+    if is_real(x):
         return float(x)
     raise TypeError(
         f"{where} accepts an int, a float or a numpy real scalar, got {type(x).__name__} {x!r:.60}"
@@ -229,7 +229,7 @@ def _to_constant(x: object) -> float | None:
         return x
     if type(x) is int:
         return float(x)
-    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+    if is_real(x):
         return float(x)
     return None
 
