@@ -32,18 +32,11 @@ from autodiff.checking.adapters import (
     micrograd_style,
     torch_scalars,
 )
+from autodiff.checking.assertions import assert_gradients_close
 from autodiff.checking.engine import assert_engine, check_engine
 from autodiff.checking.engine_report import ENGINE_CHECKS, OP_CHECKS, EngineCheckError, EngineReport, Finding
-from autodiff.checking.strategies import (
-    OpCall,
-    Program,
-    Step,
-    assert_gradients_close,
-    finite_floats,
-    op_inputs,
-    programs,
-    values,
-)
+from autodiff.checking.programs import OpCall, Program, Step
+from autodiff.checking.strategies import finite_floats, op_inputs, programs, values
 
 __all__ = [
     "ENGINE_CHECKS",

@@ -37,7 +37,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from autodiff.core.ops import OPS, VARIADIC
+from autodiff.core.ops import OPS, VARIADIC, Op
 from autodiff.extras import needs_extra
 
 __all__ = [
@@ -159,37 +159,50 @@ def _adapter_call(op: str) -> Callable[[Sequence[str], Any], str]:
 # micrograd's conventions, by duck typing
 
 
-def _method(name: str) -> Callable[..., Any]:
-    return operator.methodcaller(name)
-
-
-_MICROGRAD: dict[str, tuple[Callable[..., Any], str]] = {
-    "add": (operator.add, "{0} + {1}"),
-    "sub": (operator.sub, "{0} - {1}"),
-    "mul": (operator.mul, "{0} * {1}"),
-    "div": (operator.truediv, "{0} / {1}"),
-    "pow": (operator.pow, "{0} ** {1}"),
-    "add_const": (operator.add, "{0} + {arg}"),
-    "rsub_const": (lambda x, c: c - x, "{arg} - {0}"),
-    "mul_const": (operator.mul, "{0} * {arg}"),
-    "div_const": (operator.truediv, "{0} / {arg}"),
-    "rdiv_const": (lambda x, c: c / x, "{arg} / {0}"),
-    "pow_const": (operator.pow, "{0} ** {arg}"),
-    "rpow_const": (lambda x, c: c**x, "{arg} ** {0}"),
-    "neg": (operator.neg, "-{0}"),
-    "abs": (abs, "abs({0})"),
-    "exp": (_method("exp"), "{0}.exp()"),
-    "log": (_method("log"), "{0}.log()"),
-    "sqrt": (_method("sqrt"), "{0}.sqrt()"),
-    "tanh": (_method("tanh"), "{0}.tanh()"),
-    "sigmoid": (_method("sigmoid"), "{0}.sigmoid()"),
-    "relu": (_method("relu"), "{0}.relu()"),
-    "leaky_relu": (lambda x, slope: x.leaky_relu(slope), "{0}.leaky_relu({arg})"),
-    "sin": (_method("sin"), "{0}.sin()"),
-    "cos": (_method("cos"), "{0}.cos()"),
-    "softplus": (_method("softplus"), "{0}.softplus()"),
+_OPERATORS: dict[str, tuple[Callable[..., Any], str]] = {
+    "add": (operator.add, "+"),
+    "sub": (operator.sub, "-"),
+    "mul": (operator.mul, "*"),
+    "truediv": (operator.truediv, "/"),
+    "pow": (operator.pow, "**"),
+    "neg": (operator.neg, "-"),
+    "abs": (abs, "abs"),
 }
-"""How a micrograd-style ``Value`` spells each op it may have: Python's operators, and methods."""
+"""Python's operators by the name of their special method, with how they are written."""
+
+
+def _python_syntax(op: Op) -> tuple[Callable[..., Any], str] | None:
+    """How a micrograd-style ``Value`` writes `op`: the call the checker makes, and its spelling.
+
+    Read from the op's `Op.method`, `Op.constant` and `Op.syntax`. None for an op of many inputs
+    (``sum`` is a function of `autodiff`, not a method) or a special method with no operator here.
+    """
+    if op.arity == VARIADIC or op.method is None:
+        return None
+    constant = op.constant
+    if not op.method.startswith("__"):
+        method = op.method
+        if constant is None:
+            return operator.methodcaller(method), f"{{0}}.{method}()"
+        return (lambda x, c: getattr(x, method)(c)), f"{{0}}.{method}({{arg}})"
+    name = op.method.strip("_")
+    leading = constant is not None and constant.leading
+    # a reflected method (__rsub__) is the operator with the constant first: c - x
+    found = _OPERATORS.get(name.removeprefix("r") if leading else name)
+    if found is None:
+        return None
+    function, symbol = found
+    if op.arity == 2:
+        return function, f"{{0}} {symbol} {{1}}"
+    if constant is None:
+        return function, f"{symbol}{{0}}" if op.syntax == "prefix" else f"{symbol}({{0}})"
+    if leading:
+        return (lambda x, c: function(c, x)), f"{{arg}} {symbol} {{0}}"
+    return function, f"{{0}} {symbol} {{arg}}"
+
+
+_MICROGRAD = {op.name: syntax for op in OPS.values() if (syntax := _python_syntax(op)) is not None}
+"""How a micrograd-style ``Value`` spells each op of the table it may have: operators, and methods."""
 
 
 def micrograd_style(cls: type) -> Adapter:
@@ -197,9 +210,9 @@ def micrograd_style(cls: type) -> Adapter:
 
     The class makes a leaf from a float (``Value(0.5)``), has ``.data``, ``.grad`` and
     ``.backward()``, Python's operators (``x + y``, ``x * 2.0``, ``2.0 - x``, ``x ** 3``, ``-x``) and
-    whichever methods it has of ``exp log sqrt tanh sigmoid relu leaky_relu sin cos softplus``. Ops
-    it lacks are reported as unsupported by the checker, not failed. Raises `TypeError` naming what
-    is missing when ``cls(0.5)`` is not such a node.
+    whichever methods it has of those the table names (`Op.method`: ``x.tanh()``, ``x.exp()``,
+    ``x.leaky_relu(0.01)``, ...). Ops it lacks are reported as unsupported by the checker, not
+    failed. Raises `TypeError` naming what is missing when ``cls(0.5)`` is not such a node.
     """
     if not isinstance(cls, type):
         raise TypeError(f"micrograd_style() takes a class such as micrograd.engine.Value, got {cls!r}")
@@ -283,6 +296,7 @@ def torch_scalars() -> Adapter:
 
         return extremum
 
+    # the methods tensors have under the table's names, and functions for the rest
     ops: dict[str, Callable[..., Any]] = {
         **{op: function for op, (function, _) in _MICROGRAD.items()},
         "leaky_relu": functional.leaky_relu,

@@ -20,8 +20,8 @@ import tracemalloc
 from dataclasses import dataclass
 
 from autodiff.checking.adapters import Adapter
+from autodiff.checking.programs import Program, Step
 from autodiff.checking.scripts import Line, Outcome, Script, compare, run
-from autodiff.checking.strategies import Program, Step
 
 __all__ = ["ChainResult", "probe_chain"]
 

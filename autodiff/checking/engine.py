@@ -35,6 +35,7 @@ from autodiff.checking.adapters import Adapter, micrograd_style, one_line, spell
 from autodiff.checking.comparison import shown_number
 from autodiff.checking.deep_chain import ChainResult, probe_chain
 from autodiff.checking.engine_report import ENGINE, ENGINE_CHECKS, OP_CHECKS, EngineCheckError, EngineReport, Finding
+from autodiff.checking.programs import OpCall, Program, Step
 from autodiff.checking.scripts import (
     Line,
     Outcome,
@@ -47,9 +48,9 @@ from autodiff.checking.scripts import (
     run,
     side_by_side,
 )
-from autodiff.checking.strategies import OpCall, Program, Step, op_inputs, programs
+from autodiff.checking.strategies import op_inputs, programs
 from autodiff.core.ops import OPS, REALS, VARIADIC, Op
-from autodiff.core.value import Value
+from autodiff.core.value import Value, apply
 from autodiff.extras import needs_extra
 
 with needs_extra("testing", "autodiff.testing"):
@@ -149,14 +150,13 @@ def reference_engine() -> Adapter:
     """Our engine as an `Adapter`: the reference every other engine is checked against."""
 
     def applied(op: Op) -> Callable[..., Value]:
-        def apply(*arguments: Any) -> Value:
+        def call(*arguments: Any) -> Value:
+            # the adapter's convention (see `call_arguments`) back to operands and constant
             count = 1 if op.arity == VARIADIC else op.arity
             operands = arguments[0] if op.arity == VARIADIC else arguments[:count]
-            arg = arguments[count] if len(arguments) > count else None
-            node: Value = OpCall(op, tuple(x.data for x in operands), arg)(*operands)
-            return node
+            return apply(op, *operands, arg=arguments[count] if len(arguments) > count else None)
 
-        return apply
+        return call
 
     return Adapter(name="autodiff", leaf=Value, ops={name: applied(op) for name, op in OPS.items()})
 

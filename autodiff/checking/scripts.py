@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from autodiff.checking.adapters import Adapter, Spelling, one_line, spell
 from autodiff.checking.comparison import format_table, shown_number
-from autodiff.checking.strategies import Program, Step
+from autodiff.checking.programs import Program, Step
 from autodiff.core.ops import VARIADIC
 
 __all__ = [
