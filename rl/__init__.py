@@ -6,6 +6,7 @@
 >>> rl.evaluate(result.q_network, rl.make_env("FrozenLake-v1", env_kwargs={"is_slippery": False}))  # doctest: +SKIP
 
 Exact oracles for environments that expose their model: `value_iteration`, `evaluate_policy`.
+Experiments across seeds and settings on Ray: `sweep`, `load_sweep` (`rl.sweeps`, ``python -m rl sweep``).
 Importing `rl` registers the chain MDP as ``"rl/Chain-v0"``.
 """
 
@@ -35,6 +36,7 @@ from rl.exact import (
 from rl.history import History
 from rl.replay import ReplayBuffer, Transition
 from rl.success import SUCCESS_RULES, SuccessRule, is_success
+from rl.sweeps import SweepSummary, load_sweep, sweep
 from rl.training import TrainResult, make_q_network, train
 from rl.tuned import TUNED_SETTINGS, tuned_config
 from rl.update import Loss, Optimizer, UpdateStats, loss_function, td_targets, td_update
@@ -60,6 +62,7 @@ __all__ = [
     "QLearningConfig",
     "ReplayBuffer",
     "SuccessRule",
+    "SweepSummary",
     "TabularModel",
     "TrainResult",
     "Transition",
@@ -71,6 +74,7 @@ __all__ = [
     "greedy_action",
     "greedy_policy",
     "is_success",
+    "load_sweep",
     "loss_function",
     "make_env",
     "make_q_network",
@@ -78,6 +82,7 @@ __all__ = [
     "td_targets",
     "td_update",
     "time_limit",
+    "sweep",
     "train",
     "tuned_config",
     "per_sample_loss",
