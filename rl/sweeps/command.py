@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -90,6 +91,8 @@ def sweep_main(argv: Sequence[str]) -> int:
         import_ray()
     except ImportError as error:
         parser.error(str(error))
+    # a polite kill (SIGTERM) stops the sweep as Ctrl-C does: finished runs stay stored
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         summary = sweep(base, grid, args.seeds, out=args.out, address=args.address, workers=args.workers,
                         metric=args.metric, threshold=args.threshold, final_episodes=args.final_episodes,
@@ -122,6 +125,10 @@ def report_main(argv: Sequence[str]) -> int:
         parser.error(str(error).splitlines()[0])
     print(f"report: {path}")
     return 0
+
+
+def _interrupt(signal_number: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _setting(entry: str) -> tuple[str, Any]:

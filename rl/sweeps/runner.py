@@ -92,7 +92,9 @@ def sweep(
     ray = import_ray()
     folder = Path(out)
     stored = load_runs(folder) if folder.is_dir() else {}
-    todo = [run for run in runs if run.key not in stored]
+    # seed by seed across the settings: an interrupted sweep has compared every setting on its first seeds
+    order = {seed: index for index, seed in enumerate(seeds)}
+    todo = sorted((run for run in runs if run.key not in stored), key=lambda run: order[run.seed])
     sessions = read_plan(folder)["sessions"] if (folder / "sweep.json").is_file() else []
     started = time.perf_counter()
     started_ray = connect(ray, address, workers)
