@@ -8,7 +8,7 @@ import pytest
 import nn
 import rl
 from rl.cli import main
-from rl.sweeps import RunRecord, load_sweep, parse_grid_entry, parse_seeds, plan_runs, summarize, write_report
+from rl.sweeps import RunRecord, load_sweep, run_one, parse_grid_entry, parse_seeds, plan_runs, summarize, write_report
 from rl.sweeps.store import planned_runs, read_plan, store_run, write_plan
 
 BASE = rl.QLearningConfig(total_steps=300, eval_period=100, eval_episodes=1)
@@ -203,3 +203,11 @@ def test_a_stored_network_loads(tmp_path):
                                              "parameters": network.state_dict()})
     loaded = nn.load(tmp_path / "runs" / run.key / "q_network.json")
     assert loaded.state_dict() == network.state_dict()
+
+
+def test_run_one_outside_ray_is_the_same_run_as_train():
+    config = rl.QLearningConfig(total_steps=300, learning_starts=100, eval_period=150, eval_episodes=1)
+    outcome = run_one(json.loads(json.dumps(rl.sweeps.store.dataclasses.asdict(config))), 3)
+    assert outcome["status"] == "ok" and outcome["node"] == "local"
+    assert outcome["history"] == rl.train(config).history.metrics
+    assert set(outcome["final"]) == {"eval/mean_return", "eval/success_rate", "eval/exact_return", "eval/exact_success"}

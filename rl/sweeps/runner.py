@@ -248,15 +248,16 @@ def connect(ray: Any, address: str | None, workers: int | None) -> bool:
 
     An already initialised Ray session is used as it is. Otherwise `address` (or ``RAY_ADDRESS``)
     names a cluster to join, checked to be reachable first so that a wrong address fails at once
-    with `ConnectionError` instead of Ray's long retries; without one, Ray starts embedded with
-    `workers` CPUs (default: all of this machine's).
+    with `ConnectionError` instead of Ray's long retries; without one, Ray starts embedded on
+    loopback with `workers` CPUs (default: all of this machine's).
     """
     if ray.is_initialized():
         return False
     address = address or os.environ.get("RAY_ADDRESS") or None
     quiet = {"log_to_driver": False, "logging_level": logging.WARNING}
     if address is None:
-        ray.init(num_cpus=workers, include_dashboard=False, **quiet)
+        # embedded Ray serves this process only: it listens on loopback, not on the network
+        ray.init(num_cpus=workers, include_dashboard=False, _node_ip_address="127.0.0.1", **quiet)
         return True
     if address != "auto":
         _check_reachable(address)
