@@ -1,4 +1,4 @@
-"""A sweep on a 2-node local Ray cluster (ray.cluster_utils.Cluster): runs spread over both nodes, results as local ones."""
+"""A sweep on a 2-node local Ray cluster (ray.cluster_utils.Cluster): runs on both nodes, results as local runs."""
 
 import dataclasses
 

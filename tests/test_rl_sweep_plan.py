@@ -8,7 +8,7 @@ import pytest
 import nn
 import rl
 from rl.cli import main
-from rl.sweeps import RunRecord, load_sweep, run_one, parse_grid_entry, parse_seeds, plan_runs, summarize, write_report
+from rl.sweeps import RunRecord, load_sweep, parse_grid_entry, parse_seeds, plan_runs, run_one, summarize, write_report
 from rl.sweeps.store import planned_runs, read_plan, store_run, write_plan
 
 BASE = rl.QLearningConfig(total_steps=300, eval_period=100, eval_episodes=1)
