@@ -188,6 +188,10 @@ def _markdown(
         "",
     ]
     best = max((s for s in summaries if s.iqm), key=lambda s: s.iqm.estimate if s.iqm else -math.inf, default=None)
+    # the first of equal IQMs is the one compared with the others, and said to be tied
+    top = best.iqm.estimate if best is not None and best.iqm else None
+    tied = sum(s.iqm is not None and s.iqm.estimate == top for s in summaries) > 1
+    best_mark = " **(best, tied)**" if tied else " **(best)**"
     header = ["setting", "runs", "IQM [95% CI]", "mean", "median"]
     if threshold is not None:
         header.append(f"≥ {threshold:g}")
@@ -199,7 +203,7 @@ def _markdown(
     for s in summaries:
         runs = f"{len(s.scores)}" + (f" ({s.diverged} diverged)" if s.diverged else "")
         runs += f", {s.failed} failed" if s.failed else ""
-        row = [setting_label(s.setting) + (" **(best)**" if s is best and len(summaries) > 1 else ""), runs]
+        row = [setting_label(s.setting) + (best_mark if s is best and len(summaries) > 1 else ""), runs]
         if s.scores:
             row += [str(s.iqm), f"{np.mean(s.scores):.4g}", f"{np.median(s.scores):.4g}"]
         else:
