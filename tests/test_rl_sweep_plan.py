@@ -108,7 +108,7 @@ def _record(run, score, status="ok", error=None, curve=(0.0, 0.5)):
     final = {"eval/exact_success": score, "eval/mean_return": score} if status != "failed" else {}
     return RunRecord(key=run.key, setting=run.setting, seed=run.seed, config=json.loads(json.dumps(
         {**rl.sweeps.store.dataclasses.asdict(run.config)})), status=status, error=error, final=final,
-        history=history if status != "failed" else {}, seconds=2.0, node="n1", session="s1")
+        history=history if status != "failed" else {}, seconds=2.0, node="n1", session="s1", code="c1")
 
 
 def _stored_sweep(folder, scores_by_loss):

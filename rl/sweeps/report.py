@@ -61,6 +61,8 @@ class SettingSummary:
     """(seed, status, error) of each diverged or failed run."""
     run_seconds: float
     """The training time of its runs, added up."""
+    codes: list[str]
+    """The code fingerprints of its runs (`rl.sweeps.store.code_fingerprint`): one, unless the code changed."""
 
 
 def summarize(out: str | Path, metric: str | None = None) -> tuple[str, list[SettingSummary]]:
@@ -117,6 +119,7 @@ def _summarize_setting(
         curves=curves,
         problems=[(r.seed, r.status, r.error or "") for r in records if r.status != "ok"],
         run_seconds=sum(r.seconds for r in records),
+        codes=sorted({r.code for r in records}),
     )
 
 
@@ -222,6 +225,11 @@ def _markdown(
     lines.append("")
     for caption, name in figures:
         lines += [f"![{caption}](figures/{name}.svg)", "", f"*{caption}.*", ""]
+    codes = {code for s in summaries for code in s.codes}
+    if len(codes) > 1:
+        lines += [f"**Warning:** these runs were made by {len(codes)} versions of the code (fingerprints "
+                  f"{', '.join(sorted(codes))}); a changed learning path can change every run of a seed, so "
+                  "compare only runs of one version.", ""]
     problems = [(s, *problem) for s in summaries for problem in s.problems]
     if problems:
         lines += ["## Runs that diverged or failed", ""]

@@ -30,7 +30,7 @@ from rl.environments import make_env
 from rl.evaluation import evaluate, greedy_policy
 from rl.exact import evaluate_policy
 from rl.sweeps.plan import PlannedRun, plan_runs
-from rl.sweeps.store import RunRecord, load_runs, read_plan, store_run, write_plan
+from rl.sweeps.store import RunRecord, code_fingerprint, load_runs, read_plan, store_run, write_plan
 from rl.training import train
 
 __all__ = ["INSTALL_HINT", "SweepSummary", "run_one", "sweep"]
@@ -179,6 +179,7 @@ def run_one(config_fields: Mapping[str, Any], final_episodes: int) -> dict[str, 
         "history": result.history.metrics,
         "seconds": result.seconds,
         "node": node,
+        "code": code_fingerprint(),
         "q_network": {"nin": network.nin, "nouts": list(network.nouts), "activation": network.activation,
                       "init": network.init, "parameters": parameters} if finite else None,
     }
@@ -186,7 +187,7 @@ def run_one(config_fields: Mapping[str, Any], final_episodes: int) -> dict[str, 
 
 def _failure(error: str, node: str) -> dict[str, Any]:
     return {"status": "failed", "error": error, "final": {}, "history": {}, "seconds": 0.0, "node": node,
-            "q_network": None}
+            "code": code_fingerprint(), "q_network": None}
 
 
 def _divergence(metrics: Mapping[str, list[tuple[int, float]]]) -> str:

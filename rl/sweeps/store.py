@@ -15,6 +15,7 @@ a run folder without it is unfinished and is run again. Loading reads JSON only 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 from collections.abc import Mapping
@@ -22,7 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import autodiff
 import nn
+import rl
 from autodiff.files import atomic_write
 from rl.config import QLearningConfig
 from rl.sweeps.plan import PlannedRun, plan_runs
@@ -34,6 +37,7 @@ __all__ = [
     "RUN_FORMAT",
     "SWEEP_FORMAT",
     "RunRecord",
+    "code_fingerprint",
     "load_runs",
     "load_sweep",
     "planned_records",
@@ -72,6 +76,8 @@ class RunRecord:
     """The Ray node the run ran on."""
     session: str
     """The sweep session (driver start) that ran it."""
+    code: str
+    """`code_fingerprint` of the code that ran it: runs of one comparison should share it."""
 
     def to_json(self) -> dict[str, Any]:
         """The record as the JSON document of ``result.json``."""
@@ -174,6 +180,20 @@ def _read_record(path: Path) -> RunRecord:
     document["history"] = {name: [(step, math.nan if value is None else float(value)) for step, value in points]
                            for name, points in history.items()}
     return RunRecord(**{name: document[name] for name in fields})
+
+
+def code_fingerprint() -> str:
+    """A hash of the Python source of the packages a run executes (autodiff, nn, rl).
+
+    A run made by other code may differ seed for seed (a new learning path draws its random numbers
+    in another order), so each run records this and the report says when a sweep mixes versions.
+    """
+    digest = hashlib.sha256()
+    for package in (autodiff, nn, rl):
+        root = Path(package.__path__[0])
+        for path in sorted(root.rglob("*.py")):
+            digest.update(path.relative_to(root.parent).as_posix().encode("utf-8") + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _is_number(value: object) -> bool:
