@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from autodiff.extras import needs_extra
+
 __all__ = [
     "Interval",
     "curve_bands",
@@ -180,10 +182,6 @@ def _interval(
 
 
 def _scipy_stats() -> Any:
-    try:
+    with needs_extra("sweep", "rl.statistics"):
         from scipy import stats
-    except ImportError:
-        raise ImportError(
-            'sweep statistics need scipy: pip install "scalar-autodiff[sweep]"'
-        ) from None
     return stats

@@ -100,7 +100,7 @@ def test_without_ray_the_command_names_the_extra(tmp_path, capsys, monkeypatch):
     assert stopped.value.code == 2
     error = capsys.readouterr().err
     assert len(error.strip().splitlines()) == 1
-    assert 'pip install "scalar-autodiff[sweep]"' in error
+    assert "'sweep' extra: pip install 'scalar-autodiff[sweep]'" in error
 
 
 def _record(run, score, status="ok", error=None, curve=(0.0, 0.5)):

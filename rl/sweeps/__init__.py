@@ -11,11 +11,10 @@ Modules: `plan` (grid → runs), `runner` (Ray), `store` (the sweep folder), `re
 
 from rl.sweeps.plan import PlannedRun, parse_grid_entry, parse_seeds, plan_runs
 from rl.sweeps.report import SettingSummary, summarize, write_report
-from rl.sweeps.runner import INSTALL_HINT, SweepSummary, run_one, sweep
+from rl.sweeps.runner import SweepSummary, run_one, sweep
 from rl.sweeps.store import RunRecord, load_sweep
 
 __all__ = [
-    "INSTALL_HINT",
     "PlannedRun",
     "RunRecord",
     "SettingSummary",

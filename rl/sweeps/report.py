@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from autodiff.extras import needs_extra
 from autodiff.files import atomic_write
 from rl.config import QLearningConfig
 from rl.environments import make_env
@@ -335,10 +336,8 @@ def _iqm_figure(summaries: Sequence[SettingSummary], metric: str, title: str, th
 
 
 def _new_figure(width: float, height: float) -> Any:
-    try:
+    with needs_extra("sweep", "the report of a sweep"):
         from matplotlib.figure import Figure
-    except ImportError:
-        raise ImportError('sweep reports draw with matplotlib: pip install "scalar-autodiff[sweep]"') from None
     return Figure(figsize=(width, height), layout="constrained")
 
 

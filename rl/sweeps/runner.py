@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import gymnasium
 from tqdm import tqdm
 
+from autodiff.extras import needs_extra
 from rl.compiled import CompiledQ
 from rl.config import QLearningConfig
 from rl.environments import make_env
@@ -33,11 +34,7 @@ from rl.sweeps.plan import PlannedRun, plan_runs
 from rl.sweeps.store import RunRecord, code_fingerprint, load_runs, read_plan, store_run, write_plan
 from rl.training import train
 
-__all__ = ["INSTALL_HINT", "SweepSummary", "run_one", "sweep"]
-
-INSTALL_HINT = 'pip install "scalar-autodiff[sweep]"'
-"""The command that installs what sweeps need (Ray, scipy, matplotlib)."""
-
+__all__ = ["SweepSummary", "connect", "import_ray", "knows_model", "run_one", "sweep"]
 
 @dataclass(frozen=True)
 class SweepSummary:
@@ -160,6 +157,7 @@ def run_one(config_fields: Mapping[str, Any], final_episodes: int) -> dict[str, 
     import ray
 
     node = ray.get_runtime_context().get_node_id() if ray.is_initialized() else "local"
+    code_fingerprint()  # before training: the code loaded now is the code that runs
     try:
         config = QLearningConfig(**config_fields)
         result = train(config)
@@ -236,11 +234,9 @@ def _check_environments(runs: Sequence[PlannedRun]) -> None:
 
 
 def import_ray() -> Any:
-    """The `ray` module; `ImportError` with the install command if the ``sweep`` extra is missing."""
-    try:
+    """The `ray` module; `autodiff.extras.MissingExtraError` naming the ``sweep`` extra if it is missing."""
+    with needs_extra("sweep", "python -m rl sweep"):
         import ray
-    except ImportError:
-        raise ImportError(f"sweeps run on Ray, which is not installed: {INSTALL_HINT}") from None
     return ray
 
 

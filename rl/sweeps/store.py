@@ -15,6 +15,7 @@ a run folder without it is unfinished and is run again. Loading reads JSON only 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -182,17 +183,22 @@ def _read_record(path: Path) -> RunRecord:
     return RunRecord(**{name: document[name] for name in fields})
 
 
+@functools.cache
 def code_fingerprint() -> str:
-    """A hash of the Python source of the packages a run executes (autodiff, nn, rl).
+    """A hash of the Python source a run executes: autodiff, nn and rl, less the sweep machinery.
 
     A run made by other code may differ seed for seed (a new learning path draws its random numbers
     in another order), so each run records this and the report says when a sweep mixes versions.
+    `rl.sweeps` and `rl.statistics` are left out: they run and report runs but do not change them.
+    Computed once per process, when its first run starts.
     """
     digest = hashlib.sha256()
     for package in (autodiff, nn, rl):
         root = Path(package.__path__[0])
         for path in sorted(root.rglob("*.py")):
-            digest.update(path.relative_to(root.parent).as_posix().encode("utf-8") + b"\0" + path.read_bytes())
+            name = path.relative_to(root.parent).as_posix()
+            if not name.startswith(("rl/sweeps/", "rl/statistics.py")):
+                digest.update(name.encode("utf-8") + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]
 
 
