@@ -31,6 +31,7 @@ from rl.environments import make_env
 from rl.evaluation import evaluate, greedy_policy
 from rl.exact import evaluate_policy
 from rl.sweeps.plan import PlannedRun, plan_runs
+from rl.sweeps.report import write_report
 from rl.sweeps.store import RunRecord, code_fingerprint, load_runs, read_plan, store_run, write_plan
 from rl.training import train
 
@@ -138,11 +139,7 @@ def sweep(
                                         "workers": workers, "address": address or os.environ.get("RAY_ADDRESS"),
                                         "interrupted": interrupted}]
         write_plan(folder, plan)
-    written = None
-    if report:
-        from rl.sweeps.report import write_report
-
-        written = write_report(folder)
+    written = write_report(folder) if report else None
     return SweepSummary(folder, len(runs), len(runs) - len(todo), ran, counts["diverged"], counts["failed"],
                         seconds, written)
 
