@@ -103,12 +103,12 @@ def test_without_ray_the_command_names_the_extra(tmp_path, capsys, monkeypatch):
     assert "'sweep' extra: pip install 'scalar-autodiff[sweep]'" in error
 
 
-def _record(run, score, status="ok", error=None, curve=(0.0, 0.5)):
+def _record(run, score, status="ok", error=None, curve=(0.0, 0.5), code="c1"):
     history = {"eval/exact_success": [[100, curve[0]], [200, curve[1]]], "losses/td_loss": [[150, 0.1]]}
     final = {"eval/exact_success": score, "eval/mean_return": score} if status != "failed" else {}
     return RunRecord(key=run.key, setting=run.setting, seed=run.seed, config=json.loads(json.dumps(
         {**rl.sweeps.store.dataclasses.asdict(run.config)})), status=status, error=error, final=final,
-        history=history if status != "failed" else {}, seconds=2.0, node="n1", session="s1", code="c1")
+        history=history if status != "failed" else {}, seconds=2.0, node="n1", session="s1", code=code)
 
 
 def _stored_sweep(folder, scores_by_loss):
@@ -153,6 +153,14 @@ def test_report_of_stored_runs(tmp_path):
         assert (folder / "figures" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert (folder / "figures" / f"{name}.svg").read_text().lstrip().startswith("<?xml")
         assert f"figures/{name}.svg" in text
+
+
+def test_the_report_says_when_runs_mix_code_versions(tmp_path):
+    folder = tmp_path / "sweep"
+    runs = _stored_sweep(folder, {"sum": [0.1, 0.2, 0.3, 0.4], "mean": [0.5, 0.6, 0.7, 0.8]})
+    assert "versions of the code" not in write_report(folder).read_text()
+    store_run(folder, _record(runs[0], 0.1, code="c2"), None)
+    assert "made by 2 versions of the code (fingerprints c1, c2)" in write_report(folder).read_text()
 
 
 def test_load_sweep_gives_one_row_per_run(tmp_path):

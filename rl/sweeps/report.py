@@ -171,12 +171,13 @@ def _markdown(
     changed = {name: value for name, value in plan["base"].items()
                if name not in ("seed", *plan["grid"]) and value != _json_ready(defaults[name])}
     sessions = plan["sessions"]
+    codes = sorted({code for s in summaries for code in s.codes})
     threshold = plan.get("threshold")
     seeds = plan["seeds"]
     lines = [
         f"# Sweep on {title}",
         "",
-        f"- grid: {_grid_text(plan['grid'])} ({len(summaries)} settings)",
+        f"- grid: {_grid_text(plan['grid'])} ({len(summaries)} setting{'s' * (len(summaries) != 1)})",
         f"- seeds: {_seed_ranges(seeds)} ({len(seeds)} per setting)",
         "- base config (fields that differ from `QLearningConfig`'s defaults): "
         + (", ".join(f"{k}={json.dumps(v)}" for k, v in changed.items()) or "none"),
@@ -185,6 +186,8 @@ def _markdown(
         f"- time: {sum(s['seconds'] for s in sessions):.0f} s wall clock over {len(sessions)} session(s) "
         f"({', '.join(_session_text(s) for s in sessions)}); the runs themselves took "
         f"{sum(s.run_seconds for s in summaries):.0f} s of worker time",
+        f"- code: {', '.join(codes) or 'no runs yet'} "
+        "(`rl.sweeps.store.code_fingerprint` of the runs)",
         "",
         "Statistics as in rliable (Agarwal et al., NeurIPS 2021): IQM = mean of the middle half of the "
         "seeds' scores; [low, high] = 95% percentile stratified-bootstrap interval (scipy.stats.bootstrap, "
@@ -226,10 +229,9 @@ def _markdown(
     lines.append("")
     for caption, name in figures:
         lines += [f"![{caption}](figures/{name}.svg)", "", f"*{caption}.*", ""]
-    codes = {code for s in summaries for code in s.codes}
     if len(codes) > 1:
         lines += [f"**Warning:** these runs were made by {len(codes)} versions of the code (fingerprints "
-                  f"{', '.join(sorted(codes))}); a changed learning path can change every run of a seed, so "
+                  f"{', '.join(codes)}); a changed learning path can change every run of a seed, so "
                   "compare only runs of one version.", ""]
     problems = [(s, *problem) for s in summaries for problem in s.problems]
     if problems:
