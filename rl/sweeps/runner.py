@@ -22,7 +22,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import gymnasium
-from tqdm import tqdm
 
 from autodiff.extras import needs_extra
 from rl.compiled import CompiledQ
@@ -34,6 +33,9 @@ from rl.sweeps.plan import PlannedRun, plan_runs
 from rl.sweeps.report import write_report
 from rl.sweeps.store import RunRecord, code_fingerprint, load_runs, read_plan, store_run, write_plan
 from rl.training import train
+
+with needs_extra("rl", "the progress bar of rl.sweep"):
+    from tqdm import tqdm
 
 __all__ = ["SweepSummary", "connect", "import_ray", "knows_model", "run_one", "sweep"]
 
