@@ -11,7 +11,7 @@ Importing `rl` registers the chain MDP as ``"rl/Chain-v0"``.
 
 from autodiff.extras import needs_extra
 
-with needs_extra("rl", "rl (and python -m rl)"):
+with needs_extra("rl", "rl"):
     import gymnasium
 
 from rl.chain import LEFT, RIGHT, ChainEnv, chain_optimal_q
