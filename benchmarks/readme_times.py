@@ -56,12 +56,12 @@ def load() -> str:
     return f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "unknown"
 
 
-def run(command: str, where: str) -> float:
-    """Seconds of wall-clock time `command` took; raises if it failed."""
+def run(command: str, where: str, show: bool) -> float:
+    """Seconds of wall-clock time `command` took (its output shown with `show`); raises if it failed."""
     with tempfile.TemporaryDirectory() as empty:
         start = time.perf_counter()
         done = subprocess.run(command, shell=True, cwd=ROOT if where == "repository" else empty,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                              stdout=None if show else subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{command!r} failed with status {done.returncode}:\n{done.stderr[-2000:]}")
@@ -78,6 +78,7 @@ def main() -> None:
                         help=f"the commands to time (default: all): {', '.join(COMMANDS)}")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each command (default: %(default)s)")
     parser.add_argument("--list", action="store_true", help="print the commands and exit")
+    parser.add_argument("--show", action="store_true", help="show what the commands print (their results)")
     args = parser.parse_args()
     names = args.only or list(COMMANDS)
     if args.list:
@@ -87,7 +88,7 @@ def main() -> None:
     print(f"machine: {machine()}; load average {load()} at the start", flush=True)
     for name in names:
         command, where = COMMANDS[name]
-        times = [run(command, where) for _ in range(args.repeat)]
+        times = [run(command, where, args.show) for _ in range(args.repeat)]
         print(f"{name}: {', '.join(shown(t) for t in times)}  (range {shown(min(times))}–{shown(max(times))}, "
               f"median {shown(statistics.median(times))}; load average {load()})", flush=True)
     print(f"Python: {sys.executable}")
