@@ -128,17 +128,20 @@ def quick_start_commands():
     return blocks("bash", text)[0].splitlines()
 
 
+VENV = "python3 -m venv .venv && . .venv/bin/activate && "
+
+
 def test_the_quick_start_is_two_commands_in_a_virtual_environment_with_python3():
     demo, tests = quick_start_commands()
-    setup = 'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[dev]" && '
-    assert demo == setup + "python3 -m rl"
-    assert tests.startswith(setup)
+    assert demo == VENV + 'pip install -e ".[rl]" && python3 -m rl'
+    assert tests.startswith(VENV)
 
 
 def test_ci_runs_the_readme_test_command():
-    test_command = quick_start_commands()[1].split('pip install -e ".[dev]" && ')[1]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-    assert ci[-2:] == ['pip install -e ".[dev]"', test_command]
+    commands = ci[ci.index('cd "$(dirname "$0")/.."') + 1:]
+    assert commands[-1] == "ruff check . && mypy && python3 -m pytest"
+    assert quick_start_commands()[1] == VENV + " && ".join(commands)
 
 
 def test_every_extra_is_listed_with_what_it_brings():
