@@ -3,7 +3,8 @@
 Each command runs in a shell, from the repository root or from an empty temporary folder (so the
 runs it saves land there, not in the repository), `--repeat` times, one after the other. Prints
 the machine (CPU model, cores, Python, load average before and after: on a shared machine, other
-jobs slow every command) and each command's times, their range and median.
+jobs slow every command) and each command's wall-clock times, their range and median, and the CPU
+time it used (user + system, its child processes included), which other jobs change much less.
 
     python3 benchmarks/readme_times.py                        # every command once
     python3 benchmarks/readme_times.py --only demo rl-tests --repeat 3
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -23,6 +25,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# the commands import this checkout's packages, whatever the environment has installed
+CHECKOUT = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
 
 # name: (command, where it runs: the repository or an empty folder)
 COMMANDS = {
@@ -51,21 +55,38 @@ def machine() -> str:
             f"Python {platform.python_version()}")
 
 
+def checkout() -> str:
+    """The commit measured, and whether the working tree differs from it."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return f"{commit} (clean)" if not git("status", "--porcelain") else f"{commit} with uncommitted changes"
+
+
 def load() -> str:
     """The 1-minute load average: above the number of cores, other jobs were competing."""
     return f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "unknown"
 
 
-def run(command: str, where: str, show: bool) -> float:
-    """Seconds of wall-clock time `command` took (its output shown with `show`); raises if it failed."""
+def run(command: str, where: str, show: bool) -> tuple[float, float]:
+    """Seconds of wall-clock and of CPU time `command` took (its output shown with `show`); raises if it failed."""
     with tempfile.TemporaryDirectory() as empty:
+        cpu_before = cpu_of_children()
         start = time.perf_counter()
-        done = subprocess.run(command, shell=True, cwd=ROOT if where == "repository" else empty,
+        done = subprocess.run(command, shell=True, cwd=ROOT if where == "repository" else empty, env=CHECKOUT,
                               stdout=None if show else subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         seconds = time.perf_counter() - start
+        cpu = cpu_of_children() - cpu_before
     if done.returncode != 0:
         raise SystemExit(f"{command!r} failed with status {done.returncode}:\n{done.stderr[-2000:]}")
-    return seconds
+    return seconds, cpu
+
+
+def cpu_of_children() -> float:
+    """User + system seconds of every finished child process (and theirs) so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def shown(seconds: float) -> str:
@@ -86,11 +107,14 @@ def main() -> None:
             print(f"{name}: {COMMANDS[name][0]}  (from the {COMMANDS[name][1]} folder)")
         return
     print(f"machine: {machine()}; load average {load()} at the start", flush=True)
+    print(f"checkout: {ROOT} at {checkout()}", flush=True)
     for name in names:
         command, where = COMMANDS[name]
-        times = [run(command, where, args.show) for _ in range(args.repeat)]
+        runs = [run(command, where, args.show) for _ in range(args.repeat)]
+        times, cpus = [wall for wall, _ in runs], [cpu for _, cpu in runs]
         print(f"{name}: {', '.join(shown(t) for t in times)}  (range {shown(min(times))}–{shown(max(times))}, "
-              f"median {shown(statistics.median(times))}; load average {load()})", flush=True)
+              f"median {shown(statistics.median(times))}; CPU {shown(min(cpus))}–{shown(max(cpus))}; "
+              f"load average {load()})", flush=True)
     print(f"Python: {sys.executable}")
 
 

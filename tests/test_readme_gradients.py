@@ -167,3 +167,21 @@ def test_the_demo_prints_what_the_readme_shows(tmp_path):
     assert re.sub(r"in [0-9.]+ s$", "in T s", printed[0]) == re.sub(r"in [0-9.]+ s$", "in T s", shown[0])
     assert printed[1:] == shown[1:]
     assert (tmp_path / "runs" / "FrozenLake-v1-seed1" / "learning_curve.png").is_file()
+
+
+def anchor(heading):
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_the_contents_list_every_section_in_order():
+    text = README.read_text(encoding="utf-8")
+    contents = next(line for line in text.splitlines() if line.startswith("**Contents:**"))
+    assert re.findall(r"\]\(#([^)]+)\)", contents) == [anchor(h.removeprefix("## ")) for h, _ in sections()]
+
+
+def test_every_link_inside_the_readme_reaches_a_heading():
+    text = README.read_text(encoding="utf-8")
+    headings = {anchor(h) for h in re.findall(r"^#{2,4} (.*)$", text, flags=re.MULTILINE)}
+    links = set(re.findall(r"\]\(#([^)]+)\)", text))
+    assert links and links <= headings, sorted(links - headings)
