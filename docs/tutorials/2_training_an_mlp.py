@@ -1,0 +1,5 @@
+# %% [markdown]
+# # 2_training_an_mlp
+
+# %%
+print(1 + 1)

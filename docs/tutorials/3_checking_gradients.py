@@ -1,0 +1,5 @@
+# %% [markdown]
+# # 3_checking_gradients
+
+# %%
+print(1 + 1)

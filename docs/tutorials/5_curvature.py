@@ -1,0 +1,5 @@
+# %% [markdown]
+# # 5_curvature
+
+# %%
+print(1 + 1)
