@@ -71,7 +71,8 @@ async def _execute(path: Path, slots: asyncio.Semaphore) -> nbformat.NotebookNod
             # the kernel talks over Unix sockets in that folder: no TCP port, nothing on the network
             kernel = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(workdir, "kernel"))
             client = NotebookClient(notebook, km=kernel, timeout=CELL_TIMEOUT, kernel_name="python3",
-                                    resources={"metadata": {"path": workdir}}, store_widget_state=True)
+                                    resources={"metadata": {"path": workdir}}, store_widget_state=True,
+                                    coalesce_streams=True)
             try:
                 await client.async_execute()
             except CellExecutionError as error:

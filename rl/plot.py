@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
-from rl.history import History
+if TYPE_CHECKING:
+    # only named in annotations: rl.history imports this module to show a History in Jupyter
+    from rl.history import History
 
 __all__ = ["learning_curve_svg", "moving_average"]
 
