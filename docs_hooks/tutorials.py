@@ -23,12 +23,12 @@ from typing import Any
 
 import jupytext
 import nbformat
-from jupyter_client.manager import AsyncKernelManager
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from traitlets.config import Config
 
 __all__ = ["NotebookFailed", "RenderedNotebook", "execute", "on_files", "render", "tutorial_sources"]
 
@@ -69,17 +69,16 @@ async def _execute(path: Path, slots: asyncio.Semaphore) -> nbformat.NotebookNod
         with tempfile.TemporaryDirectory(prefix="tutorial-") as workdir:
             # files a tutorial saves land in a scratch folder, not in the repository
             # the kernel talks over Unix sockets in that folder: no TCP port, nothing on the network
-            kernel = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(workdir, "kernel"))
-            client = NotebookClient(notebook, km=kernel, timeout=CELL_TIMEOUT, kernel_name="python3",
+            settings = Config()
+            settings.KernelManager.transport = "ipc"
+            settings.KernelManager.ip = os.path.join(workdir, "kernel")
+            client = NotebookClient(notebook, config=settings, timeout=CELL_TIMEOUT, kernel_name="python3",
                                     resources={"metadata": {"path": workdir}}, store_widget_state=True,
                                     coalesce_streams=True)
             try:
                 await client.async_execute()
             except CellExecutionError as error:
                 raise NotebookFailed(f"{path.name} failed:\n{error}") from None
-            finally:
-                if kernel.has_kernel:
-                    await kernel.shutdown_kernel()
     for number, cell in enumerate(notebook.cells, start=1):
         for output in cell.get("outputs", []):
             if output.output_type == "stream" and output.name == "stderr":
@@ -121,8 +120,8 @@ def render(notebook: nbformat.NotebookNode, name: str) -> RenderedNotebook:
     """The page of an executed notebook `name`: Markdown text, output pictures as files, code as Python blocks."""
     rendered = RenderedNotebook(markdown="", notebook=nbformat.writes(notebook))
     widget_state = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {})
-    download = (f"[Download the notebook]({name}.ipynb){{ .md-button }} executed when this site was built, "
-                f"or its source [{name}.py]({name}.py) (a Jupytext script)")
+    download = (f"**Download** [the notebook]({name}.ipynb), executed when this site was built, or "
+                f"[its source]({name}.py), a Jupytext script that Jupyter opens as a notebook too.")
     blocks: list[str] = []
     for number, cell in enumerate(notebook.cells, start=1):
         if cell.cell_type == "markdown":
