@@ -34,7 +34,7 @@ import autodiff  # noqa: E402
 TARGETS = {
     "W1(a) op-for-op Value graph": 15.0,
     "W1(b) nn.MLP (fused dot)": 50.0,
-    "W1(c) compiled replay": 800.0,
+    "W1(c) autodiff.compile": 800.0,
     "W2 chain of 1,000,000 ops": 10.0,
     "W3 wide sum of 1,000,000 products": 6.0,
 }
@@ -112,7 +112,7 @@ def main() -> None:
             "micrograd": step.micrograd,
             "W1(a) op-for-op Value graph": step.op_for_op,
             "W1(b) nn.MLP (fused dot)": step.fused,
-            "W1(c) compiled replay": step.compiled,
+            "W1(c) autodiff.compile": step.compiled,
             "W1(d) numpy matrix backprop": step.numpy_floor,
             "W1(e) lean numpy step (floor)": step.lean_numpy,
         },
@@ -124,10 +124,10 @@ def main() -> None:
     for name, samples in w1.items():
         if name != "micrograd":
             rows.append((name, statistics.median(samples), base, ""))
-    compiled = statistics.median(w1["W1(c) compiled replay"])
+    compiled = statistics.median(w1["W1(c) autodiff.compile"])
     raw["W1(c) / W1(d)"] = compiled / statistics.median(w1["W1(d) numpy matrix backprop"])
     # per round: the compiled step and the floor ran side by side in it
-    per_round = [c / f for c, f in zip(w1["W1(c) compiled replay"], w1["W1(e) lean numpy step (floor)"], strict=True)]
+    per_round = [c / f for c, f in zip(w1["W1(c) autodiff.compile"], w1["W1(e) lean numpy step (floor)"], strict=True)]
     raw["W1(c) / W1(e)"] = {"median": statistics.median(per_round), "min": min(per_round), "max": max(per_round)}
 
     default_limit = sys.getrecursionlimit()
