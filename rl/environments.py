@@ -10,7 +10,7 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.wrappers import TimeLimit
 
-__all__ = ["DEFAULT_MAX_EPISODE_STEPS", "ObservationEncoder", "make_env", "time_limit"]
+__all__ = ["DEFAULT_MAX_EPISODE_STEPS", "ObservationEncoder", "check_registered", "make_env", "time_limit"]
 
 DEFAULT_MAX_EPISODE_STEPS = 500
 """The time limit given to an environment that has none (CliffWalking-v1 has none)."""
@@ -28,8 +28,11 @@ def make_env(
     or an `Env` instance used as it is. `max_episode_steps` overrides the registered time limit;
     an environment with no time limit at all gets `DEFAULT_MAX_EPISODE_STEPS`, since an episode
     that never ends (CliffWalking-v1 under a bad policy) would stall training.
-    Raises `ValueError` for an action space that is not `Discrete` or an observation space that
-    cannot be flattened into a vector of floats.
+    Raises `ValueError` for an action space that is not `Discrete`, an observation space that
+    cannot be flattened into a vector of floats, or any failure of making the environment from its
+    id (an unknown id, a module named by ``"module:Id"`` that cannot be imported, env_kwargs the
+    environment refuses). An id with a ``module:`` prefix imports that module, as
+    ``gymnasium.make`` does: see `check_registered` for ids read from a file.
     """
     if max_episode_steps is not None and (type(max_episode_steps) is not int or max_episode_steps < 1):
         raise ValueError(f"max_episode_steps must be a positive int or None, got {max_episode_steps!r}")
@@ -41,11 +44,15 @@ def make_env(
             raise ValueError(f"cannot make the Gymnasium environment {env!r}: {error}") from error
         except TypeError as error:
             raise ValueError(f"cannot make {env!r} with env_kwargs {kwargs!r}: {error}") from error
+        except Exception as error:  # the environment's own code (or a module the id names) failed: any error
+            raise ValueError(
+                f"cannot make {env!r} with env_kwargs {kwargs!r}: {type(error).__name__}: {error}"
+            ) from error
         env = made
     elif isinstance(env, gymnasium.Env):
         if env_kwargs:
             raise ValueError("env_kwargs are for making an environment from an id, not for an Env instance")
-        if max_episode_steps is not None:
+        if max_episode_steps is not None and time_limit(env) != max_episode_steps:
             env = TimeLimit(env, max_episode_steps)
     else:
         raise TypeError(f"env must be a Gymnasium id (str) or a gymnasium.Env, got {type(env).__name__}")
@@ -53,6 +60,23 @@ def make_env(
     if time_limit(env) is None:
         env = TimeLimit(env, DEFAULT_MAX_EPISODE_STEPS)
     return env
+
+
+def check_registered(env_id: object, source: str) -> str:
+    """`env_id` if it is an id in Gymnasium's registry, else `ValueError` saying so.
+
+    An id read from a file (a saved run's ``config.json``, named by `source` in the message) must
+    pass this check before it reaches `make_env`: it may not name a module to import
+    (``"module:Id"``), so that reading a file never runs code. An id the user types keeps
+    Gymnasium's behaviour, since the user chose it.
+    """
+    if not isinstance(env_id, str) or ":" in env_id or env_id not in gymnasium.registry:
+        raise ValueError(
+            f"{source} names the environment {env_id!r}, which is not an id in Gymnasium's registry; an id read "
+            f"from a file may not import a module (\"module:Id\"), so that loading a file never runs code: if you "
+            f"trust it, pass the id yourself with --env"
+        )
+    return env_id
 
 
 def time_limit(env: gymnasium.Env[Any, Any]) -> int | None:

@@ -50,6 +50,7 @@ def train(
     config: QLearningConfig,
     env: gymnasium.Env[Any, Any] | None = None,
     *,
+    eval_env: gymnasium.Env[Any, Any] | None = None,
     progress: bool = False,
 ) -> TrainResult:
     """Train a Q-network on `env` (default: ``config.env_id``) by semi-gradient Q-learning.
@@ -60,19 +61,17 @@ def train(
     which also plays the greedy actions, in training and in the evaluations, on the compiled graph).
     One generator seeded with ``config.seed`` drives the environment's resets and spaces, the
     network's initialisation, ε-greedy play and replay sampling: the same config gives the same
-    `history`. A passed `env` instance is used in place of ``config.env_id`` (the greedy
-    evaluations play a deep copy of it). `progress` shows a tqdm progress bar. With
+    `history`. A passed `env` instance is used in place of ``config.env_id``; the greedy
+    evaluations play `eval_env`, by default an environment made like `env` (from
+    ``config.env_id``, or a deep copy of the `env` instance). `progress` shows a tqdm progress bar. With
     ``config.keep_best`` the returned network is the one of the best greedy evaluation.
     """
     if not isinstance(config, QLearningConfig):
         raise TypeError(f"train() needs a QLearningConfig, got {type(config).__name__}")
     started = time.perf_counter()
-    if env is None:
-        env = make_env(config.env_id, max_episode_steps=config.max_episode_steps, env_kwargs=config.env_kwargs)
-        eval_env = make_env(config.env_id, max_episode_steps=config.max_episode_steps, env_kwargs=config.env_kwargs)
-    else:
-        env = make_env(env, max_episode_steps=config.max_episode_steps)
-        eval_env = _copy_env(env)
+    made_from_id = env is None
+    env = _env_of(config, env)
+    eval_env = _env_of(config, eval_env) if eval_env is not None or made_from_id else _copy_env(env)
 
     # seeding: one generator, every other random stream seeded from it
     rng = random.Random(config.seed)
@@ -185,6 +184,13 @@ def _set_weights(q: nn.MLP, weights: list[float]) -> None:
     # goes on and its history shows the divergence instead of stopping at a target sync
     for parameter, value in zip(q.parameters(), weights, strict=True):
         parameter.data = value
+
+
+def _env_of(config: QLearningConfig, env: gymnasium.Env[Any, Any] | None) -> gymnasium.Env[Any, Any]:
+    """`env` checked and time-limited for `config`, or, if None, a new one made from ``config.env_id``."""
+    if env is None:
+        return make_env(config.env_id, max_episode_steps=config.max_episode_steps, env_kwargs=config.env_kwargs)
+    return make_env(env, max_episode_steps=config.max_episode_steps)
 
 
 def _copy_env(env: gymnasium.Env[Any, Any]) -> gymnasium.Env[Any, Any]:
