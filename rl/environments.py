@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,6 +12,10 @@ from gymnasium import spaces
 from gymnasium.wrappers import TimeLimit
 
 __all__ = ["DEFAULT_MAX_EPISODE_STEPS", "ObservationEncoder", "check_registered", "make_env", "time_limit"]
+
+# ids and env_kwargs in messages, cut short: they may come from a file and be a megabyte long
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 120
 
 DEFAULT_MAX_EPISODE_STEPS = 500
 """The time limit given to an environment that has none (CliffWalking-v1 has none)."""
@@ -41,13 +46,13 @@ def make_env(
         try:
             made = gymnasium.make(env, max_episode_steps=max_episode_steps, **kwargs)
         except gymnasium.error.Error as error:
-            raise ValueError(f"cannot make the Gymnasium environment {env!r}: {error}") from error
+            raise ValueError(f"cannot make the Gymnasium environment {_SHORT.repr(env)}: {error}") from error
         except TypeError as error:
-            raise ValueError(f"cannot make {env!r} with env_kwargs {kwargs!r}: {error}") from error
+            what = f"{_SHORT.repr(env)} with env_kwargs {_SHORT.repr(kwargs)}"
+            raise ValueError(f"cannot make {what}: {error}") from error
         except Exception as error:  # the environment's own code (or a module the id names) failed: any error
-            raise ValueError(
-                f"cannot make {env!r} with env_kwargs {kwargs!r}: {type(error).__name__}: {error}"
-            ) from error
+            what = f"{_SHORT.repr(env)} with env_kwargs {_SHORT.repr(kwargs)}"
+            raise ValueError(f"cannot make {what}: {type(error).__name__}: {error}") from error
         env = made
     elif isinstance(env, gymnasium.Env):
         if env_kwargs:
@@ -72,9 +77,9 @@ def check_registered(env_id: object, source: str) -> str:
     """
     if not isinstance(env_id, str) or ":" in env_id or env_id not in gymnasium.registry:
         raise ValueError(
-            f"{source} names the environment {env_id!r}, which is not an id in Gymnasium's registry; an id read "
-            f"from a file may not import a module (\"module:Id\"), so that loading a file never runs code: if you "
-            f"trust it, pass the id yourself with --env"
+            f"{source} names the environment {_SHORT.repr(env_id)}, which is not an id in Gymnasium's registry; "
+            f"an id read from a file may not import a module (\"module:Id\"), so that loading a file never runs "
+            f"code: if you trust it, pass the id yourself with --env"
         )
     return env_id
 

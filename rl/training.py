@@ -114,51 +114,51 @@ def train(
     observation, _ = env.reset(seed=reset_seed)
     x = encode(observation)
     episode_return, episode_length, episodes = 0.0, 0, 0
-    bar = tqdm(total=config.total_steps, disable=not progress, unit="step", dynamic_ncols=True)
-    step = 0
-    for step in range(1, config.total_steps + 1):
-        epsilon = config.epsilon(step - 1)
-        if config.anneal_lr:
-            optimizer.lr = config.learning_rate * (1.0 - (step - 1) / config.total_steps)
-        explore = rng.random() < epsilon
-        if explore:
-            action = rng.randrange(n_actions)
-        else:
-            action = compiled.greedy_action(x) if compiled else greedy_action(q, x)
-        observation, reward, terminated, truncated, _ = env.step(first_action + action)
-        next_x = encode(observation)
-        # only a terminated step stops the bootstrap: a truncated one stores terminated=False
-        buffer.add(Transition(x, action, float(reward), next_x, bool(terminated)))
-        episode_return += float(reward)
-        episode_length += 1
-        x = next_x
-        if terminated or truncated:
-            episodes += 1
-            history.record("charts/episodic_return", step, episode_return)
-            history.record("charts/episodic_length", step, episode_length)
-            history.record("charts/epsilon", step, epsilon)
-            history.record("charts/learning_rate", step, optimizer.lr)
-            bar.set_postfix(episode=episodes, ret=f"{episode_return:.2f}", eps=f"{epsilon:.2f}", refresh=False)
-            observation, _ = env.reset()
-            x = encode(observation)
-            episode_return, episode_length = 0.0, 0
-
-        if step > config.learning_starts and step % config.train_frequency == 0:
-            batch = buffer.sample(config.batch_size, rng)
-            if compiled:
-                stats = compiled.td_update(optimizer, batch, discount=config.discount)
+    # closed on any exit, Ctrl-C included: a bar left open would redraw itself after the error message
+    with tqdm(total=config.total_steps, disable=not progress, unit="step", dynamic_ncols=True) as bar:
+        step = 0
+        for step in range(1, config.total_steps + 1):
+            epsilon = config.epsilon(step - 1)
+            if config.anneal_lr:
+                optimizer.lr = config.learning_rate * (1.0 - (step - 1) / config.total_steps)
+            explore = rng.random() < epsilon
+            if explore:
+                action = rng.randrange(n_actions)
             else:
-                stats = td_update(q, target_q, optimizer, batch, discount=config.discount, loss=loss)
-            history.record("losses/td_loss", step, stats.loss)
-            history.record("losses/q_values", step, stats.mean_q)
-        if config.target_sync_period is not None and step % config.target_sync_period == 0:
-            _set_weights(target_q, _weights(q))
-        if config.eval_period is not None and step % config.eval_period == 0:
-            record_evaluation(step)
-        bar.update()
-        if config.max_episodes is not None and episodes >= config.max_episodes:
-            break
-    bar.close()
+                action = compiled.greedy_action(x) if compiled else greedy_action(q, x)
+            observation, reward, terminated, truncated, _ = env.step(first_action + action)
+            next_x = encode(observation)
+            # only a terminated step stops the bootstrap: a truncated one stores terminated=False
+            buffer.add(Transition(x, action, float(reward), next_x, bool(terminated)))
+            episode_return += float(reward)
+            episode_length += 1
+            x = next_x
+            if terminated or truncated:
+                episodes += 1
+                history.record("charts/episodic_return", step, episode_return)
+                history.record("charts/episodic_length", step, episode_length)
+                history.record("charts/epsilon", step, epsilon)
+                history.record("charts/learning_rate", step, optimizer.lr)
+                bar.set_postfix(episode=episodes, ret=f"{episode_return:.2f}", eps=f"{epsilon:.2f}", refresh=False)
+                observation, _ = env.reset()
+                x = encode(observation)
+                episode_return, episode_length = 0.0, 0
+
+            if step > config.learning_starts and step % config.train_frequency == 0:
+                batch = buffer.sample(config.batch_size, rng)
+                if compiled:
+                    stats = compiled.td_update(optimizer, batch, discount=config.discount)
+                else:
+                    stats = td_update(q, target_q, optimizer, batch, discount=config.discount, loss=loss)
+                history.record("losses/td_loss", step, stats.loss)
+                history.record("losses/q_values", step, stats.mean_q)
+            if config.target_sync_period is not None and step % config.target_sync_period == 0:
+                _set_weights(target_q, _weights(q))
+            if config.eval_period is not None and step % config.eval_period == 0:
+                record_evaluation(step)
+            bar.update()
+            if config.max_episodes is not None and episodes >= config.max_episodes:
+                break
     if config.eval_period is None or step % config.eval_period != 0:
         record_evaluation(step)
     kept_step = step
