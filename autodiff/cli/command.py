@@ -12,10 +12,10 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from autodiff.drawing import DEFAULT_MAX_NODES, RANKDIRS, SAVE_FORMATS, draw
-from autodiff.expression import FUNCTIONS, ExpressionError, parse, parse_binding
-from autodiff.render import DEFAULT_TIMEOUT, RenderError
-from autodiff.value import Value
+from autodiff.cli.expression import FUNCTIONS, ExpressionError, parse, parse_binding
+from autodiff.core.value import Value
+from autodiff.pictures.drawing import DEFAULT_MAX_NODES, RANKDIRS, SAVE_FORMATS, draw
+from autodiff.pictures.render import DEFAULT_TIMEOUT, RenderError
 
 __all__ = ["main"]
 
