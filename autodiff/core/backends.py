@@ -1,7 +1,7 @@
 """Backends: the elementary functions the op table is written against, for floats and arrays.
 
 A backend is a namespace with ``exp log log1p sqrt tanh sin cos sigmoid maximum minimum sign
-step max_of min_of first_match divide power``. `FLOAT` runs the engine on Python floats; `NUMPY`
+step max_of min_of first_match divide power weighted``. `FLOAT` runs the engine on Python floats; `NUMPY`
 runs the same rules on arrays, one element per sample. (`Value`'s own backend, used to
 differentiate derivatives, lives beside `Value`.)
 
@@ -10,6 +10,11 @@ wherever it sits, and `divide`/`power` give ±inf where Python's ``/`` and ``**`
 (``0.5 / 0.0``, ``0.0 ** -0.5``, ``1e-200 ** -2``). Derivative rules use them where a local
 derivative can be infinite at a point the forward rule accepts, so `backward()` never raises
 (a derivative built as a graph of Values, with ``create_graph=True``, still raises there).
+`weighted` is a product whose zero weight wins over an infinite or NaN factor: a term with a
+zero coefficient is absent (``d/dx x ** y`` at y = 0 is 0 even where x ** −1 is inf).
+
+At NaN, `sign` and `step` are NaN: the slope of abs, relu and leaky_relu at a NaN input is NaN,
+so a gradient shows where a NaN came in (PyTorch gives 0, 1 and the slope).
 """
 
 from __future__ import annotations
@@ -54,7 +59,12 @@ def _sign(x: float) -> float:
 
 
 def _step(x: float) -> float:
-    return 1.0 if x > 0 else 0.0
+    # NaN in, NaN out, as _sign
+    return 1.0 if x > 0 else 0.0 if x <= 0 else x
+
+
+def _weighted(weight: float, factor: float) -> float:
+    return 0.0 if weight == 0 else weight * factor
 
 
 def _max_of(xs: Sequence[float]) -> float:
@@ -127,6 +137,7 @@ FLOAT = SimpleNamespace(
     first_match=_first_match,
     divide=_divide,
     power=_power,
+    weighted=_weighted,
 )
 """The backend of Python floats: the engine's first-order path."""
 
@@ -158,11 +169,12 @@ NUMPY = SimpleNamespace(
     maximum=np.maximum,
     minimum=np.minimum,
     sign=lambda x: np.sign(x).astype(float),
-    step=lambda x: (np.asarray(x) > 0).astype(float),
+    step=lambda x: np.where(np.isnan(x), np.nan, np.asarray(x) > 0),
     max_of=lambda xs: np.maximum.reduce(np.broadcast_arrays(*xs)),
     min_of=lambda xs: np.minimum.reduce(np.broadcast_arrays(*xs)),
     first_match=_np_first_match,
     divide=np.divide,
     power=np.power,
+    weighted=lambda weight, factor: np.where(weight == 0, 0.0, weight * factor),
 )
 """The backend of numpy arrays: every op elementwise over a batch of samples."""

@@ -157,8 +157,9 @@ _TABLE = [
        "x · y."),
     Op("div", 2, lambda m, x, y, a: x / y, lambda m, x, y, out, a: (1.0 / y, -out / y), "/",
        "x / y; y must not be 0.", domain=lambda a: (REALS, NONZERO)),
-    Op("pow", 2, lambda m, x, y, a: x**y, lambda m, x, y, out, a: (y * m.power(x, y - 1), out * m.log(x)),
-       "**", "x ** y with both a Value; the base x must be > 0 (the gradient to y needs log x).",
+    Op("pow", 2, lambda m, x, y, a: x**y, lambda m, x, y, out, a: (m.weighted(y, m.power(x, y - 1)), out * m.log(x)),
+       "**", "x ** y with both a Value; the base x must be > 0 (the gradient to y needs log x); at y = 0 the "
+       "gradient to x is 0, as for x ** 0 with a constant 0.",
        domain=lambda a: (POSITIVE, REALS)),
     # one Value and a constant, kept as the node's argument
     Op("add_const", 1, lambda m, x, a: x + a, lambda m, x, out, a: 1.0, "+ {arg}",
@@ -179,7 +180,7 @@ _TABLE = [
     # functions of one Value
     Op("neg", 1, lambda m, x, a: -x, lambda m, x, out, a: -1.0, "−", "−x."),
     Op("abs", 1, lambda m, x, a: abs(x), lambda m, x, out, a: m.sign(x), "abs",
-       "|x|; its gradient at 0 is 0.", kinks=(0.0,)),
+       "|x|; its gradient at 0 is 0, at NaN NaN.", kinks=(0.0,)),
     Op("exp", 1, lambda m, x, a: m.exp(x), lambda m, x, out, a: out, "exp",
        "e ** x; overflows (OverflowError) above about 709.78."),
     Op("log", 1, lambda m, x, a: m.log(x), lambda m, x, out, a: 1.0 / x, "log",
@@ -192,10 +193,10 @@ _TABLE = [
     Op("sigmoid", 1, lambda m, x, a: m.sigmoid(x), lambda m, x, out, a: out * (1.0 - out), "σ",
        "The logistic function 1 / (1 + e ** −x), computed without overflow."),
     Op("relu", 1, lambda m, x, a: m.maximum(x, 0.0), lambda m, x, out, a: m.step(x), "relu",
-       "max(x, 0); its gradient at 0 is 0.", kinks=(0.0,)),
+       "max(x, 0); its gradient at 0 is 0, at NaN NaN.", kinks=(0.0,)),
     Op("leaky_relu", 1, lambda m, x, a: m.maximum(x, 0.0) + a * m.minimum(x, 0.0),
        lambda m, x, out, a: a + (1.0 - a) * m.step(x), "leaky_relu {arg}",
-       "x for x > 0, slope · x otherwise; its gradient at 0 is the slope.", kinks=(0.0,)),
+       "x for x > 0, slope · x otherwise; its gradient at 0 is the slope, at NaN NaN.", kinks=(0.0,)),
     Op("sin", 1, lambda m, x, a: m.sin(x), lambda m, x, out, a: m.cos(x), "sin", "The sine."),
     Op("cos", 1, lambda m, x, a: m.cos(x), lambda m, x, out, a: -m.sin(x), "cos", "The cosine."),
     Op("softplus", 1, lambda m, x, a: m.maximum(x, 0.0) + m.log1p(m.exp(-abs(x))),

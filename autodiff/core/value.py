@@ -7,6 +7,7 @@ import contextlib
 import contextvars
 import functools
 import inspect
+import math
 import numbers
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import Any, TypeVar, Union, cast
@@ -521,12 +522,19 @@ def _value_backend() -> Any:
     def first_match(xs: Sequence[Value], out: Value) -> tuple[float, ...]:
         return FLOAT.first_match(xs, out)  # type: ignore[no-any-return]
 
+    def weighted(weight: Value, factor: Value) -> Value | float:
+        # a zero weight wins over an infinite or NaN factor (as FLOAT's); elsewhere the product
+        # keeps its graph, so a second derivative through the weight stays exact
+        if weight.data == 0 and not math.isfinite(factor.data):
+            return 0.0
+        return weight * factor
+
     unary: Callable[[str], Callable[[Value], Value]] = lambda name: lambda v: _apply(OPS[name], v)
     return SimpleNamespace(
         exp=unary("exp"), log=unary("log"), sqrt=unary("sqrt"), tanh=unary("tanh"),
         sin=unary("sin"), cos=unary("cos"), sigmoid=unary("sigmoid"),
         sign=lambda v: FLOAT.sign(v.data), step=lambda v: FLOAT.step(v.data),
-        first_match=first_match, divide=lambda x, y: x / y, power=lambda x, y: x**y,
+        first_match=first_match, divide=lambda x, y: x / y, power=lambda x, y: x**y, weighted=weighted,
     )
 
 
