@@ -81,13 +81,16 @@ def read_limited(path: str | os.PathLike[str], max_bytes: int) -> bytes:
     """
     # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever
     descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    with open(descriptor, "rb", closefd=True) as file:
+    try:
         status = os.fstat(descriptor)
         if not stat.S_ISREG(status.st_mode):
             raise ValueError("it is not a regular file (a folder, a device or a pipe?)")
         if status.st_size > max_bytes:
             raise ValueError(f"it holds {status.st_size} bytes, more than the limit of {max_bytes}")
-        data = file.read(max_bytes + 1)  # the file may have grown since fstat
+        with open(descriptor, "rb", closefd=False) as file:
+            data = file.read(max_bytes + 1)  # the file may have grown since fstat
+    finally:
+        os.close(descriptor)
     if len(data) > max_bytes:
         raise ValueError(f"it holds more than the limit of {max_bytes} bytes")
     return data
