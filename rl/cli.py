@@ -185,7 +185,7 @@ def _report_run(config: QLearningConfig, result: TrainResult, eval_env: gymnasiu
         print(f"kept the network of the best greedy evaluation, at step {result.kept_step}")
     print(f"greedy policy: {final}")
     print(compare_with_optimum(player, eval_env, config.discount, config.success))
-    print(f"learning curve: {out / CURVE_FILE}")
+    print(f"learning curve: {out / CURVE_FILE} and .png")
     print(f"Q-network saved to {model_path}; evaluate it with: python -m rl eval {model_path}")
 
 

@@ -1,7 +1,7 @@
 """The folder of a ``python -m rl`` run: its files, written so that they always agree, and its config read back.
 
-A run folder holds `CONFIG_FILE`, `HISTORY_FILE`, `CURVE_FILE` and, unless the run diverged,
-`MODEL_FILE`. `save_run` removes an earlier run's files before writing the new ones, each with
+A run folder holds `CONFIG_FILE`, `HISTORY_FILE`, `CURVE_FILE`, `CURVE_PNG_FILE` and, unless the
+run diverged, `MODEL_FILE`. `save_run` removes an earlier run's files before writing the new ones, each with
 `autodiff.files.atomic_write`, so the folder never mixes two runs. `read_config` reads a config
 file as untrusted input: only data, checked like `QLearningConfig` checks its fields.
 """
@@ -18,11 +18,12 @@ import nn
 from autodiff.files import atomic_write, read_json
 from rl.config import QLearningConfig
 from rl.history import History
-from rl.plot import learning_curve_svg
+from rl.plot import save_learning_curve
 
 __all__ = [
     "CONFIG_FILE",
     "CURVE_FILE",
+    "CURVE_PNG_FILE",
     "HISTORY_FILE",
     "MAX_CONFIG_BYTES",
     "MODEL_FILE",
@@ -37,10 +38,12 @@ CONFIG_FILE = "config.json"
 HISTORY_FILE = "history.json"
 """The run's metrics (see `history_json`)."""
 CURVE_FILE = "learning_curve.svg"
-"""The run's learning curve (`rl.plot.learning_curve_svg`)."""
+"""The run's learning curve (`rl.plot.save_learning_curve`)."""
+CURVE_PNG_FILE = "learning_curve.png"
+"""The same learning curve as a PNG picture."""
 MODEL_FILE = "q_network.json"
 """The trained Q-network (`nn.save`); absent when the run diverged."""
-RUN_FILES = (CONFIG_FILE, HISTORY_FILE, CURVE_FILE, MODEL_FILE)
+RUN_FILES = (CONFIG_FILE, HISTORY_FILE, CURVE_FILE, CURVE_PNG_FILE, MODEL_FILE)
 """Every file of a run folder, in the order `save_run` writes them."""
 MAX_CONFIG_BYTES = 2**20
 """The largest config file `read_config` reads (a saved one is under 2 KB)."""
@@ -62,7 +65,7 @@ def history_json(history: History) -> str:
 
 
 def save_run(folder: Path, config: QLearningConfig, history: History, q_network: nn.MLP | None) -> None:
-    """Write a run into `folder` (made if missing): config, history, learning curve and `q_network`.
+    """Write a run into `folder` (made if missing): config, history, learning curves and `q_network`.
 
     `q_network` None (a diverged run, whose weights are not finite) writes no model file. The
     files an earlier run left in `folder` are removed first, so a failure midway leaves some of
@@ -73,8 +76,10 @@ def save_run(folder: Path, config: QLearningConfig, history: History, q_network:
         (folder / name).unlink(missing_ok=True)
     atomic_write(folder / CONFIG_FILE, json.dumps(dataclasses.asdict(config), indent=1) + "\n")
     atomic_write(folder / HISTORY_FILE, history_json(history))
-    title = f"Q-learning on {config.env_id} {json.dumps(config.env_kwargs)}, seed {config.seed}"
-    atomic_write(folder / CURVE_FILE, learning_curve_svg(history, title))
+    kwargs = f" {json.dumps(config.env_kwargs)}" if config.env_kwargs else ""
+    title = f"Q-learning on {config.env_id}{kwargs}, seed {config.seed}"
+    for curve in (CURVE_FILE, CURVE_PNG_FILE):
+        save_learning_curve(history, folder / curve, title)
     if q_network is not None:
         nn.save(q_network, folder / MODEL_FILE)
 

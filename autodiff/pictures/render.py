@@ -24,6 +24,8 @@ import sysconfig
 import threading
 import time
 
+from autodiff.extras import install_command
+
 __all__ = ["DEFAULT_TIMEOUT", "FORMATS", "MAX_TIMEOUT", "RenderError", "check_timeout", "render"]
 
 FORMATS = ("svg", "png", "pdf")
@@ -63,7 +65,7 @@ def render(
     graphviz_pure = _program("graphviz-pure")
     if format == "png" and graphviz_pure is not None:
         return _run(graphviz_pure, source, format, timeout)
-    pip_route = " or pip install 'scalar-autodiff[png]'" if format == "png" else ""
+    pip_route = f", or install the 'png' extra: {install_command('png')}" if format == "png" else ""
     raise RenderError(
         f"{format.upper()} needs Graphviz's dot program, which is not on PATH: {_INSTALL_GRAPHVIZ}"
         f"{pip_route}; SVG needs nothing more"
