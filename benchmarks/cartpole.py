@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 import rl
+from autodiff.files import atomic_write
 
 SOLVED = 475.0
 FRESH_SEED = 1_000_000
@@ -57,8 +58,8 @@ def main() -> None:
     print(f"solved (greedy mean ≥ {SOLVED:g}): {solved} of {len(rows)} seeds; "
           f"median run {statistics.median(row['seconds'] for row in rows) / 60:.1f} min", flush=True)
     if args.json is not None:
-        args.json.write_text(json.dumps({"date": str(date.today()), "settings": rl.TUNED_SETTINGS["CartPole-v1"],
-                                         "rows": rows}, indent=1) + "\n", encoding="utf-8")
+        atomic_write(args.json, json.dumps({"date": str(date.today()), "settings": rl.TUNED_SETTINGS["CartPole-v1"],
+                                            "rows": rows}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ import gymnasium
 import numpy as np
 
 import rl
+from autodiff.files import atomic_write
 
 try:
     import torch
@@ -157,8 +158,8 @@ def main() -> None:
     print(f"rl.train (compiled) / PyTorch DQN, per round: median {statistics.median(ratios):.2f}× "
           f"(range {min(ratios):.2f}–{max(ratios):.2f}×; target ≥ 1.5×)")
     if args.json is not None:
-        args.json.write_text(json.dumps({"date": str(date.today()), "steps": args.steps, "rates": rates,
-                                         "ratios": ratios}, indent=1) + "\n", encoding="utf-8")
+        atomic_write(args.json, json.dumps({"date": str(date.today()), "steps": args.steps, "rates": rates,
+                                            "ratios": ratios}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

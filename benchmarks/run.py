@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import workloads  # noqa: E402 - the benchmark's own helpers, next to this file
 
 import autodiff  # noqa: E402
+from autodiff.files import atomic_write  # noqa: E402
 
 TARGETS = {
     "W1(a) op-for-op Value graph": 15.0,
@@ -194,7 +195,7 @@ def main() -> None:
     recursion = raw["micrograd chain of 1,000 at the default recursion limit"]
     print(f"micrograd, chain of 1,000 at the default recursion limit: {recursion}")
     options.json.parent.mkdir(parents=True, exist_ok=True)
-    options.json.write_text(json.dumps(raw, indent=1))
+    atomic_write(options.json, json.dumps(raw, indent=1))
     print(f"raw figures: {options.json}")
 
 

@@ -322,7 +322,10 @@ def _json_object(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
-        raise argparse.ArgumentTypeError(f"not valid JSON ({error}): {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not valid JSON ({error}): {text[:80]!r}") from None
+    except RecursionError:
+        raise argparse.ArgumentTypeError(f"JSON nested too deeply to read: {text[:80]!r}...") from None
     if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError(f"expected a JSON object such as '{{\"is_slippery\": false}}', got {text!r}")
+        example = '{"is_slippery": false}'
+        raise argparse.ArgumentTypeError(f"expected a JSON object such as '{example}', got {text[:80]!r}")
     return value

@@ -106,3 +106,14 @@ def test_a_render_waiting_for_another_counts_the_wait_in_its_timeout():
         renderer.lock.release()
         waiting.join()
     assert len(outcome) == 1 and "waiting for another render, took more than 0.2 s" in outcome[0]
+
+
+def test_ctrl_c_is_one_line_and_exit_130(monkeypatch, capsys):
+    import autodiff.cli.command as command
+
+    def interrupted(text):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "parse", interrupted)
+    assert command.main(["grad", "x", "x=1"]) == command.INTERRUPTED == 130
+    assert capsys.readouterr().err.strip() == "python -m autodiff: interrupted (Ctrl-C)"

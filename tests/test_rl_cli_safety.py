@@ -222,3 +222,10 @@ def test_ctrl_c_while_the_run_is_saved_finishes_the_files_first(tmp_path, monkey
     assert sorted(path.name for path in out.iterdir()) == sorted(RUN_FILES)
     assert nn.load(out / "q_network.json").nin == 6
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_env_kwargs_nested_too_deeply_is_a_usage_error(tmp_path):
+    done = run_rl("--env-kwargs", "[" * 50_000 + "]" * 50_000, "--out", str(tmp_path / "run"), cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "argument --env-kwargs: JSON nested too deeply to read" in done.stderr
+    assert len(done.stderr) < 2000

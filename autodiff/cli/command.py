@@ -21,6 +21,8 @@ __all__ = ["main"]
 
 BAD_INPUT = 2
 RENDER_FAILED = 1
+INTERRUPTED = 130
+"""The exit status after Ctrl-C, as a shell gives it (128 + SIGINT)."""
 
 def _function_list(width: int = 72) -> str:
     lines = [""]
@@ -140,8 +142,19 @@ def _bind(expression_names: Sequence[str], arguments: Sequence[str]) -> dict[str
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with `argv` (default ``sys.argv[1:]``); returns the exit status."""
-    arguments = _parser().parse_args(argv)
+    """Run the command line with `argv` (default ``sys.argv[1:]``); returns the exit status.
+
+    Ctrl-C stops it with one line and status `INTERRUPTED`; a picture being saved is either
+    written whole or not at all.
+    """
+    try:
+        return _run(_parser().parse_args(argv))
+    except KeyboardInterrupt:
+        print("\npython -m autodiff: interrupted (Ctrl-C)", file=sys.stderr)
+        return INTERRUPTED
+
+
+def _run(arguments: argparse.Namespace) -> int:
     try:
         expression = parse(arguments.expression)
         bindings = _bind(expression.names, arguments.bindings)
