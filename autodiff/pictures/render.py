@@ -24,6 +24,7 @@ import sysconfig
 import threading
 import time
 
+from autodiff.core.reals import is_real
 from autodiff.extras import install_command
 
 __all__ = ["DEFAULT_TIMEOUT", "FORMATS", "MAX_TIMEOUT", "RenderError", "check_timeout", "render"]
@@ -74,9 +75,7 @@ def render(
 
 def check_timeout(timeout: float | None) -> None:
     """Raise `ValueError` unless `render` takes `timeout`: None (no limit) or seconds in (0, `MAX_TIMEOUT`]."""
-    if timeout is not None and not (
-        isinstance(timeout, int | float) and not isinstance(timeout, bool) and 0 < timeout <= MAX_TIMEOUT
-    ):
+    if timeout is not None and not (is_real(timeout) and 0 < timeout <= MAX_TIMEOUT):
         raise ValueError(
             f"timeout must be a positive, finite number of seconds or None (no limit), at most {MAX_TIMEOUT:g}; "
             f"got {timeout!r}"
