@@ -22,8 +22,8 @@ FORMAT = "scalar-autodiff.nn"
 """The value of a saved file's ``"format"`` field."""
 FORMAT_VERSION = 1
 """The version of the file layout written by `save`; `load` reads versions up to it."""
-MAX_FILE_BYTES = 256 * 2**20
-"""The largest file `load` reads (256 MiB, about four million parameters); larger ones are refused unread."""
+MAX_FILE_BYTES = 64 * 2**20
+"""The largest file `load` reads (64 MiB, about a million parameters); larger ones are refused unread."""
 
 # the constructor arguments that describe each savable class: its attributes of the same names
 _CONFIG_FIELDS: dict[str, tuple[type[MLP | Layer | Neuron], tuple[str, ...]]] = {

@@ -74,6 +74,7 @@ TORCH_OPS = {
     "leaky_relu": lambda x, a: F.leaky_relu(x, a),
     "sin": lambda x, a: torch.sin(x),
     "cos": lambda x, a: torch.cos(x),
+    "atan": lambda x, a: torch.atan(x),
     # log(1 + e^x) exactly: F.softplus is linear above its threshold of 20
     "softplus": lambda x, a: torch.logaddexp(x, torch.zeros((), dtype=torch.float64)),
     "sum": lambda xs, a: stacked(xs).sum() + a,
