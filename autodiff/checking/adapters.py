@@ -34,7 +34,7 @@ import inspect
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from autodiff.core.ops import OPS, VARIADIC, Op
@@ -117,7 +117,7 @@ class Adapter:
     value: Callable[[Any], float] = _data
     grad: Callable[[Any], float] = _grad
     zero_grad: Callable[[Any], object] = _zero_grad
-    spelling: Spelling = field(default=None)  # type: ignore[assignment]  # replaced in __post_init__
+    spelling: Spelling | None = None
 
     def __post_init__(self) -> None:
         unknown = [name for name in self.ops if name not in OPS]
@@ -129,9 +129,11 @@ class Adapter:
         for name, function in (("leaf", self.leaf), *self.ops.items()):
             if not callable(function):
                 raise TypeError(f"Adapter {self.name!r}: {name} must be callable, got {type(function).__name__}")
-        if self.spelling is None:
-            # frozen: the dataclass way to set a derived field
-            object.__setattr__(self, "spelling", _adapter_calls(self.name, self.ops))
+
+    @property
+    def code(self) -> Spelling:
+        """How the engine's code is written: its `spelling`, or else calls of this adapter's functions."""
+        return self.spelling if self.spelling is not None else _adapter_calls(self.name, self.ops)
 
 
 def _adapter_calls(name: str, ops: Mapping[str, object]) -> Spelling:

@@ -302,7 +302,7 @@ class _Checker:
 
     def example(self, failure: _Failure) -> str:
         """The counterexample: code to paste (the line that raised marked), then both engines' numbers."""
-        code = render(failure.script, self.engine.spelling, failure.ours)
+        code = render(failure.script, self.engine.code, failure.ours)
         if failure.theirs.error:
             # the first code line is the imports
             code[failure.theirs.raised_at + 1] += f"  # raises {failure.theirs.error}"
@@ -373,7 +373,7 @@ class _Checker:
         except NoSuchExample:
             return ""  # the value check reports that it drew no example
         names = [f"v{k}" for k in range(len(call.inputs))]
-        code = spell(self.engine.spelling.ops[op.name], names, call.arg)
+        code = spell(self.engine.code.ops[op.name], names, call.arg)
         try:
             leaves = [self.engine.leaf(x) for x in call.inputs]
             node = self.engine.ops[op.name](*call_arguments(op.arity, leaves, call.arg))
@@ -518,7 +518,7 @@ class _Checker:
                 return Finding(ENGINE, "second backward()", "not run", "no program with an inner node was drawn")
         else:
             script, theirs, ours = failure.script, failure.theirs, failure.ours
-        code = "\n".join([*render(script, self.engine.spelling), "", side_by_side(theirs, ours, judged=False)])
+        code = "\n".join([*render(script, self.engine.code), "", side_by_side(theirs, ours, judged=False)])
         return Finding(ENGINE, "second backward()", "note", _second_backward_note(theirs), code)
 
     def moves_the_leaf(self, program: Program) -> bool:
@@ -740,7 +740,7 @@ def _second_backward_note(theirs: Outcome) -> str:
 
 
 def _chain_finding(result: ChainResult, step: Step, engine: Adapter, depth: int) -> Finding:
-    spelled = spell(engine.spelling.ops[step.op.name], ["v", *(["v0"] * (len(step.operands) - 1))], step.arg)
+    spelled = spell(engine.code.ops[step.op.name], ["v", *(["v0"] * (len(step.operands) - 1))], step.arg)
     what = f"chains of `v = {spelled}`"
     if result.failed and result.raised:
         return Finding(
