@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write", "read_json", "read_limited"]
+__all__ = ["atomic_write", "read_json", "read_limited", "unwritable_reason"]
 
 # read once at import: os.umask can only be read by setting it, which races with other threads
 _UMASK = os.umask(0o022)
@@ -69,6 +69,21 @@ def _sync_folder(folder: Path) -> None:
         pass  # some file systems cannot sync a folder; the file's own data is synced already
     finally:
         os.close(descriptor)
+
+
+def unwritable_reason(folder: str | os.PathLike[str]) -> str | None:
+    """Why files cannot be written in `folder` (made with its parents if missing), or None if they can.
+
+    Checked before long work whose results go there, so a wrong path is found at once, not after it.
+    """
+    existing = Path(folder)
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder" if existing.exists() else f"{existing} does not exist"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{existing} is not writable"
+    return None
 
 
 def read_limited(path: str | os.PathLike[str], max_bytes: int) -> bytes:

@@ -12,7 +12,6 @@ import dataclasses
 import inspect
 import json
 import math
-import os
 import re
 import signal
 import sys
@@ -25,6 +24,7 @@ from typing import Any
 import gymnasium
 
 import nn
+from autodiff.files import unwritable_reason
 from rl.compiled import CompiledQ
 from rl.config import QLearningConfig
 from rl.environments import ObservationEncoder, check_registered, make_env
@@ -139,7 +139,7 @@ def _train_command(args: argparse.Namespace) -> int:
         print(f"python -m rl: {error}", file=sys.stderr)
         return 2
     out = args.out or Path("runs") / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', config.env_id)}-seed{config.seed}"
-    problem = _unwritable_folder(out)
+    problem = unwritable_reason(out)
     if problem:  # found now, not after minutes of training
         print(f"python -m rl: cannot save the run in --out {out}: {problem}", file=sys.stderr)
         return 2
@@ -195,18 +195,6 @@ def _report_run(config: QLearningConfig, result: TrainResult, eval_env: gymnasiu
     print(compare_with_optimum(player, eval_env, config.discount, config.success))
     print(f"learning curve: {out / CURVE_FILE} and .png")
     print(f"Q-network saved to {model_path}; evaluate it with: python -m rl eval {model_path}")
-
-
-def _unwritable_folder(folder: Path) -> str | None:
-    """Why `folder` cannot hold the run's files, or None if it can (made if missing, by `save_run`)."""
-    existing = folder
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        return f"{existing} is a file, not a folder" if existing.exists() else f"{existing} does not exist"
-    if not os.access(existing, os.W_OK | os.X_OK):
-        return f"{existing} is not writable"
-    return None
 
 
 @contextlib.contextmanager

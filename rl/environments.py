@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reprlib
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -67,21 +68,27 @@ def make_env(
     return env
 
 
-def check_registered(env_id: object, source: str) -> str:
-    """`env_id` if it is an id in Gymnasium's registry, else `ValueError` saying so.
+def check_registered(env_id: object, source: str, *, advice: str = "pass the id yourself with --env") -> str:
+    """`env_id` if making it imports nothing new, else `ValueError` saying so (with `advice` on what to do).
 
-    An id read from a file (a saved run's ``config.json``, named by `source` in the message) must
-    pass this check before it reaches `make_env`: it may not name a module to import
-    (``"module:Id"``), so that reading a file never runs code. An id the user types keeps
-    Gymnasium's behaviour, since the user chose it.
+    An id read from a file (a saved run's ``config.json``, a sweep's ``sweep.json``, named by
+    `source` in the message) must pass this check before it reaches `make_env`, so that reading a
+    file never runs code: it must be an id in Gymnasium's registry, or ``"module:Id"`` whose module
+    is already imported in this process (the user's own command imported it: importing it again runs
+    nothing) and whose ``Id`` is registered. An id the user types keeps Gymnasium's behaviour,
+    since the user chose it.
     """
-    if not isinstance(env_id, str) or ":" in env_id or env_id not in gymnasium.registry:
-        raise ValueError(
-            f"{source} names the environment {_SHORT.repr(env_id)}, which is not an id in Gymnasium's registry; "
-            f"an id read from a file may not import a module (\"module:Id\"), so that loading a file never runs "
-            f"code: if you trust it, pass the id yourself with --env"
-        )
-    return env_id
+    if isinstance(env_id, str):
+        module, colon, name = env_id.partition(":")
+        if not colon and env_id in gymnasium.registry:
+            return env_id
+        if colon and module in sys.modules and ":" not in name and name in gymnasium.registry:
+            return env_id
+    raise ValueError(
+        f"{source} names the environment {_SHORT.repr(env_id)}, which is not an id in Gymnasium's registry; "
+        f"an id read from a file may not import a module (\"module:Id\"), so that loading a file never runs "
+        f"code: if you trust it, {advice}"
+    )
 
 
 def time_limit(env: gymnasium.Env[Any, Any]) -> int | None:

@@ -28,6 +28,7 @@ __all__ = [
     "MAX_CONFIG_BYTES",
     "MODEL_FILE",
     "RUN_FILES",
+    "config_from_json",
     "history_json",
     "read_config",
     "save_run",
@@ -98,6 +99,16 @@ def read_config(path: str | os.PathLike[str]) -> QLearningConfig:
         document = read_json(path, MAX_CONFIG_BYTES)
     except ValueError as error:
         raise ValueError(f"{where}: {error}") from None
+    return config_from_json(document, where)
+
+
+def config_from_json(document: object, where: str) -> QLearningConfig:
+    """The `QLearningConfig` whose fields are the JSON object `document` (read from a file: untrusted).
+
+    Raises `ValueError`, one line that starts with `where` and names the field at fault, for a
+    document that is not an object, has a field `QLearningConfig` does not have, or a value it
+    refuses. Missing fields take `QLearningConfig`'s defaults.
+    """
     if not isinstance(document, dict):
         raise ValueError(f"{where}: it must be a JSON object, got {type(document).__name__}")
     fields = {field.name for field in dataclasses.fields(QLearningConfig)}

@@ -121,7 +121,7 @@ def report_main(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     try:
         path = write_report(args.folder, args.metric)
-    except (ValueError, ImportError) as error:
+    except (ValueError, ImportError, OSError) as error:
         parser.error(str(error).splitlines()[0])
     print(f"report: {path}")
     return 0

@@ -18,9 +18,14 @@ from typing import Any
 
 from rl.config import QLearningConfig
 
-__all__ = ["PlannedRun", "parse_grid_entry", "parse_seeds", "plan_runs", "run_key", "setting_label", "settings_of"]
+__all__ = [
+    "MAX_RUNS", "PlannedRun", "parse_grid_entry", "parse_seeds", "plan_runs", "run_key", "setting_label", "settings_of",
+]
 
 _FIELD_TYPES = typing.get_type_hints(QLearningConfig)
+MAX_RUNS = 100_000
+"""The most runs a sweep plans (settings × seeds): more is a typo, such as seeds 1-1000000000, not a plan."""
+_LABEL_LENGTH = 200
 _NOT_IN_GRID = {"seed": "seeds are given apart from the grid"}
 
 
@@ -70,6 +75,9 @@ def plan_runs(base: QLearningConfig, grid: Mapping[str, Sequence[Any]], seeds: S
             raise ValueError(f"grid field {name!r} repeats a value: {list(values)!r}")
     if not seeds:
         raise ValueError("no seeds: a sweep needs at least one")
+    planned = len(seeds) * math.prod(len(values) for values in grid.values())
+    if planned > MAX_RUNS:
+        raise ValueError(f"the grid and seeds make {planned:,} runs, more than the limit of {MAX_RUNS:,}")
     if any(type(seed) is not int or seed < 0 for seed in seeds) or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct ints >= 0, got {list(seeds)!r}")
     runs = []
@@ -77,7 +85,9 @@ def plan_runs(base: QLearningConfig, grid: Mapping[str, Sequence[Any]], seeds: S
         try:
             configured = dataclasses.replace(base, **setting)
         except ValueError as error:
-            raise ValueError(f"setting {setting_label(setting)}: {error}") from None
+            label = setting_label(setting)  # values read from a file may be a megabyte long: cut
+            label = label if len(label) <= _LABEL_LENGTH else label[: _LABEL_LENGTH - 1] + "…"
+            raise ValueError(f"setting {label}: {error}") from None
         for seed in seeds:
             config = dataclasses.replace(configured, seed=seed)
             runs.append(PlannedRun(setting, seed, config, run_key(config)))
@@ -199,6 +209,8 @@ def parse_seeds(text: str) -> list[int]:
             raise ValueError(f"bad seeds {piece.strip()!r}: write them as 1-10, 1,3,5 or 1-5,11-15") from None
         if first < 0 or last < first:
             raise ValueError(f"bad seeds {piece.strip()!r}: a range goes from a low int >= 0 up to a high one")
+        if len(seeds) + last - first + 1 > MAX_RUNS:
+            raise ValueError(f"seeds {text!r} name more than {MAX_RUNS:,} seeds, the most runs a sweep plans")
         seeds.extend(range(first, last + 1))
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds {text!r} name a seed twice")

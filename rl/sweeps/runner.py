@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import gymnasium
 
 from autodiff.extras import needs_extra
+from autodiff.files import unwritable_reason
 from rl.compiled import CompiledQ
 from rl.config import QLearningConfig
 from rl.environments import make_env
@@ -88,9 +89,12 @@ def sweep(
         raise ValueError(f"workers must be an int >= 1, got {workers!r}")
     if type(final_episodes) is not int or final_episodes < 1:
         raise ValueError(f"final_episodes must be an int >= 1, got {final_episodes!r}")
+    folder = Path(out)
+    problem = unwritable_reason(folder)
+    if problem:  # found now, not after Ray has started and the first runs have trained
+        raise ValueError(f"cannot store the sweep in {folder}: {problem}")
     _check_environments(runs)
     ray = import_ray()
-    folder = Path(out)
     stored = load_runs(folder) if folder.is_dir() else {}
     # seed by seed across the settings: an interrupted sweep has compared every setting on its first seeds
     order = {seed: index for index, seed in enumerate(seeds)}
