@@ -194,7 +194,7 @@ def _report_run(config: QLearningConfig, result: TrainResult, eval_env: gymnasiu
     print(f"greedy policy: {final}")
     print(compare_with_optimum(player, eval_env, config.discount, config.success))
     print(f"learning curve: {out / CURVE_FILE} and .png")
-    print(f"Q-network saved to {model_path}; evaluate it with: python -m rl eval {model_path}")
+    print(f"Q-network saved to {model_path}; evaluate it with: python3 -m rl eval {model_path}")
 
 
 @contextlib.contextmanager
