@@ -1,7 +1,10 @@
 """Hypothesis profiles, registered once: `ci` (derandomized, thorough) when CI is true, else `dev`."""
 
+import importlib
 import os
+from types import ModuleType
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 
@@ -12,6 +15,18 @@ def says_true(setting: str | None) -> bool:
 
 ON_CI = says_true(os.environ.get("CI"))
 """Whether CI is set to a true value: ``CI=false`` or ``CI=0`` is not CI."""
+
+
+def import_or_skip(module: str, extra: str) -> ModuleType:
+    """`module` imported; if it is missing, a skip naming `extra`, except on CI, where it is a failure.
+
+    CI installs every extra the tests use (``.ci/run``), so there a missing module is a broken install,
+    not a reason to skip.
+    """
+    if ON_CI:
+        return importlib.import_module(module)
+    return pytest.importorskip(module, reason=f"{module} comes with the {extra!r} extra: pip install -e '.[{extra}]'")
+
 
 # Hypothesis itself loads a CI profile of its own when CI is set to anything, CI=false included:
 # both profiles start from Hypothesis' plain defaults instead of whatever it loaded

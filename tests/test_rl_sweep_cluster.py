@@ -7,8 +7,9 @@ import pytest
 import rl
 from rl.sweeps import run_one
 from rl.sweeps.store import load_runs
+from tests.conftest import import_or_skip
 
-cluster_utils = pytest.importorskip("ray.cluster_utils", reason="the sweep extra is part of dev")
+cluster_utils = import_or_skip("ray.cluster_utils", "sweep")
 
 
 @pytest.fixture

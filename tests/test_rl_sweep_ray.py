@@ -18,8 +18,9 @@ import nn
 import rl
 from rl.sweeps import load_sweep
 from rl.sweeps.store import load_runs
+from tests.conftest import import_or_skip
 
-ray = pytest.importorskip("ray", reason="the sweep extra is part of dev: pip install -e '.[dev]'")
+ray = import_or_skip("ray", "sweep")
 ROOT = Path(__file__).resolve().parent.parent
 TINY = dict(total_steps=300, learning_starts=100, eval_period=150, eval_episodes=1)
 

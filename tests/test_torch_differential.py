@@ -17,14 +17,9 @@ import nn
 from autodiff import OPS, Value
 from autodiff.testing import programs
 from nn import reference
-from tests.conftest import ON_CI
+from tests.conftest import ON_CI, import_or_skip
 
-try:
-    import torch
-except ImportError:
-    if ON_CI:
-        raise
-    pytest.skip("PyTorch is not installed: pip install -e '.[torch]'", allow_module_level=True)
+torch = import_or_skip("torch", "torch")
 
 F = torch.nn.functional
 
