@@ -230,3 +230,19 @@ def test_a_huge_seed_range_is_refused_at_once(capsys):
         rl_main(["sweep", "--out", "unused", "--seeds", "0-1000000000000"])
     assert stopped.value.code == 2
     assert "name more than 100,000 seeds" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--env-kwargs", "[" * 100_000], "argument --env-kwargs: JSON nested too deeply to read: '[[[["),
+    (["--grid", "env_kwargs=" + "[" * 100_000], "bad value '[[[["),
+    (["--set", "env_kwargs=" + "{\"a\":" * 100_000], "JSON nested too deeply to read"),
+    (["--threshold", "nan"], "argument --threshold: expected a finite number, got 'nan'"),
+    (["--metric", "eval/bogus"], "metric must be one of eval/exact_success, eval/exact_return, eval/mean_return"),
+])
+def test_bad_sweep_arguments_are_one_line_before_anything_runs(tmp_path, capsys, arguments, message):
+    with pytest.raises(SystemExit) as stopped:
+        rl_main(["sweep", "--out", str(tmp_path / "sweep"), "--set", "total_steps=300", *arguments])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert len(error.strip().splitlines()) == 1 and message in error and len(error) < 600
+    assert not (tmp_path / "sweep").exists()

@@ -35,10 +35,12 @@ from rl.statistics import (
 from rl.sweeps.plan import setting_label, settings_of
 from rl.sweeps.store import RunRecord, planned_records, read_plan
 
-__all__ = ["EXACT_METRICS", "SettingSummary", "summarize", "write_report"]
+__all__ = ["EXACT_METRICS", "FINAL_METRICS", "SettingSummary", "summarize", "write_report"]
 
 EXACT_METRICS = ("eval/exact_success", "eval/exact_return")
 """Final scores computed exactly from the environment's model, which value iteration can optimise."""
+FINAL_METRICS = (*EXACT_METRICS, "eval/mean_return", "eval/success_rate")
+"""Every final score of a run: the exact ones (for environments that expose their model) and the played ones."""
 
 
 @dataclass(frozen=True)
