@@ -41,7 +41,10 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes) -> Path:
         mode = stat.S_IMODE(existing.st_mode) if stat.S_ISREG(existing.st_mode) else 0o666 & ~_UMASK
     except FileNotFoundError:
         mode = 0o666 & ~_UMASK
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as error:  # its message would name the temporary file, which the caller never heard of
+        raise type(error)(error.errno, error.strerror, os.fspath(target)) from None
     try:
         with open(descriptor, "wb", closefd=True) as file:
             file.write(payload)

@@ -116,7 +116,7 @@ def _eval_parser() -> argparse.ArgumentParser:
             "with --env naming another environment, the saved env_kwargs and time limit are not used."
         ),
     )
-    parser.add_argument("model", type=Path, help="the saved Q-network (q_network.json)")
+    parser.add_argument("model", type=Path, help="the saved Q-network (q_network.json), or the run folder holding it")
     parser.add_argument("--env", dest="env_id", default=None, help="Gymnasium id of the environment")
     parser.add_argument("--env-kwargs", type=_json_object, default=None,
                         help='keyword arguments for gymnasium.make, as JSON: \'{"is_slippery": false}\'')
@@ -212,6 +212,8 @@ def _interrupts_deferred() -> Iterator[list[int]]:
 
 
 def _evaluate_command(args: argparse.Namespace) -> int:
+    if args.model.is_dir():  # a run folder (".", whose name is empty, too): its model
+        args.model = args.model / MODEL_FILE
     config_path = args.model.with_name(CONFIG_FILE)
     saved: QLearningConfig | None = None
     if config_path.exists():

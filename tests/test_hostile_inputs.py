@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+import nn
 import rl
 from autodiff.cli import main
+from autodiff.files import atomic_write
 from autodiff.testing import EngineLoadError, check_engine, load_engine
 from rl.cli import main as rl_main
 from rl.environments import check_registered
@@ -246,3 +248,28 @@ def test_bad_sweep_arguments_are_one_line_before_anything_runs(tmp_path, capsys,
     error = capsys.readouterr().err
     assert len(error.strip().splitlines()) == 1 and message in error and len(error) < 600
     assert not (tmp_path / "sweep").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# small holes of the command lines
+
+
+def test_a_save_into_a_missing_folder_names_the_target_not_a_temporary_file(tmp_path):
+    target = tmp_path / "no such folder" / "graph.svg"
+    with pytest.raises(FileNotFoundError) as refused:
+        atomic_write(target, "<svg/>")
+    assert refused.value.filename == str(target)
+    assert str(refused.value) == f"[Errno 2] No such file or directory: {str(target)!r}"
+
+
+def test_rl_eval_takes_a_run_folder_and_the_current_folder(tmp_path, monkeypatch, capsys):
+    nn.save(nn.MLP(4, [8, 2], rng=0), tmp_path / "q_network.json")
+    config = rl.QLearningConfig(env_id="rl/Chain-v0", env_kwargs={"n": 4}, max_episode_steps=7)
+    (tmp_path / "config.json").write_text(json.dumps(dataclasses.asdict(config)))
+    assert rl_main(["eval", str(tmp_path), "--episodes", "2"]) == 0
+    assert "rl/Chain-v0" in capsys.readouterr().out
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.chdir(empty)  # "." has an empty name: it was a ValueError traceback
+    assert rl_main(["eval", "."]) == 2
+    assert capsys.readouterr().err == "python -m rl eval: no config.json beside q_network.json: pass --env\n"
