@@ -294,14 +294,19 @@ def _shown(value: Any) -> str:
 
 
 def _save_figure(figure: Any, stem: Path) -> None:
+    with needs_extra("sweep", "the report of a sweep"):
+        import matplotlib
+
     for suffix in ("svg", "png"):
         buffer = io.BytesIO()
-        figure.savefig(buffer, format=suffix, dpi=110, bbox_inches="tight", metadata=_fixed_metadata(suffix))
+        # a fixed salt for the SVG's element ids (else random) and no date or software version in
+        # the files: the same sweep gives the same figures, byte for byte
+        with matplotlib.rc_context({"svg.hashsalt": "rl-sweep-report"}):
+            figure.savefig(buffer, format=suffix, dpi=110, bbox_inches="tight", metadata=_fixed_metadata(suffix))
         atomic_write(stem.with_suffix(f".{suffix}"), buffer.getvalue())
 
 
 def _fixed_metadata(suffix: str) -> dict[str, Any]:
-    # no creation date or software version in the files: the same sweep gives the same figures
     return {"Date": None} if suffix == "svg" else {"Software": None}
 
 
@@ -349,7 +354,8 @@ def _iqm_figure(summaries: Sequence[SettingSummary], metric: str, title: str, th
     if threshold is not None:
         axes.axvline(threshold, color="tab:red", linestyle=":", linewidth=1, label=f"threshold {threshold:g}")
     if optimum is not None or threshold is not None:
-        axes.legend(fontsize=8, loc="lower right")
+        # outside the axes: inside, it hid the seeds of the settings that reach the optimum
+        axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     axes.set_xlabel(f"final {metric} (bar: IQM and 95% CI; dots: seeds)")
     axes.set_title(f"{title}: final IQM per setting", fontsize=10)
     axes.grid(axis="x", alpha=0.3)

@@ -261,8 +261,9 @@ def connect(ray: Any, address: str | None, workers: int | None) -> bool:
     address = address or os.environ.get("RAY_ADDRESS") or None
     quiet = {"log_to_driver": False, "logging_level": logging.WARNING}
     if address is None:
-        # embedded Ray serves this process only: it listens on loopback, not on the network
-        ray.init(num_cpus=workers, include_dashboard=False, _node_ip_address="127.0.0.1", **quiet)
+        # embedded Ray serves this process only: it listens on loopback, not on the network; "local"
+        # starts a new instance even when a cluster runs on this machine (plain ray.init() joins it)
+        ray.init(address="local", num_cpus=workers, include_dashboard=False, _node_ip_address="127.0.0.1", **quiet)
         return True
     if address != "auto":
         _check_reachable(address)
