@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from docs_hooks.doctests import DoctestPreprocessor
 from docs_hooks.tutorials import NotebookFailed, execute, tutorial_sources
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,6 +82,24 @@ def test_every_tutorial_is_a_page_with_its_executed_notebook(site):
         assert code and all(cell.execution_count for cell in code), f"{source.name} has cells that did not run"
         assert not [out for cell in code for out in cell.outputs if out.output_type == "error"]
         assert any(cell.outputs for cell in code), f"{source.name} shows no output"
+
+
+def test_docstring_examples_show_as_console_sessions(site):
+    # Markdown would read a bare `>>>` as three nested quotes
+    pages = sorted((site / "reference").glob("*.html"))
+    assert len(pages) == len(DOCUMENTED_PACKAGES)
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert "<blockquote>" not in html, page.name
+        assert '<span class="gp">&gt;&gt;&gt; </span>' in html, page.name
+
+
+def test_only_bare_doctests_are_fenced():
+    lines = ["Text.", "", ">>> 1 + 1", "2", "", "```python", ">>> kept as written", "```",
+             "    >>> x = 1", "    >>> x", "    1"]
+    assert DoctestPreprocessor().run(lines) == [
+        "Text.", "", "```pycon", ">>> 1 + 1", "2", "```", "", "```python", ">>> kept as written", "```",
+        "    ```pycon", ">>> x = 1", ">>> x", "1", "    ```"]
 
 
 class ResourceLinks(HTMLParser):

@@ -38,13 +38,13 @@ for name, parameter in model.named_parameters():
 # %% [markdown]
 # ## 1. The lecture's backward equations
 #
-# Forward propagation keeps every layer's pre-activations x_l = W_l y_{l−1} + b_l and outputs
-# y_l = σ(x_l). Backward propagation starts from ∂L/∂y_k = 2(ŷ − t) at the output layer k and
+# Forward propagation keeps every layer's pre-activations xₗ = Wₗ yₗ₋₁ + bₗ and outputs
+# yₗ = σ(xₗ). Backward propagation starts from ∂L/∂yₖ = 2(ŷ − t) at the output layer k and
 # walks back layer by layer:
 #
-# - δ_l = ∂L/∂y_l · σ'(x_l)
-# - ∂L/∂W_l = δ_l y_{l−1}ᵀ and ∂L/∂b_l = δ_l
-# - ∂L/∂y_{l−1} = W_lᵀ δ_l
+# - δₗ = ∂L/∂yₗ · σ'(xₗ)
+# - ∂L/∂Wₗ = δₗ yₗ₋₁ᵀ and ∂L/∂bₗ = δₗ
+# - ∂L/∂yₗ₋₁ = Wₗᵀ δₗ
 #
 # `nn.reference` writes each of these as one numpy expression.
 
