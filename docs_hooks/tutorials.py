@@ -150,6 +150,9 @@ def render(notebook: nbformat.NotebookNode, name: str) -> RenderedNotebook:
             elif "image/png" in data:
                 rendered.files[f"{stem}.png"] = base64.b64decode(data["image/png"])
                 blocks.append(f"![output of cell {number}]({stem}.png)")
+            elif "text/html" in data:
+                # raw HTML (the explorer of autodiff.explore): Markdown passes a block of it through as it is
+                blocks.append(data["text/html"].strip())
             elif "text/plain" in data:
                 blocks.append(_text_block(data["text/plain"]))
             else:
