@@ -4,6 +4,7 @@
 docs_hooks/tutorials.py); the tests below read what it built, and open it in headless Chromium.
 """
 
+import html
 import importlib
 import json
 import os
@@ -19,6 +20,7 @@ import nbformat
 import pytest
 
 from docs_hooks.doctests import DoctestPreprocessor
+from docs_hooks.readme_sections import readme_section, site_links
 from docs_hooks.tutorials import NotebookFailed, execute, tutorial_sources
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,6 +102,25 @@ def test_only_bare_doctests_are_fenced():
     assert DoctestPreprocessor().run(lines) == [
         "Text.", "", "```pycon", ">>> 1 + 1", "2", "```", "", "```python", ">>> kept as written", "```",
         "    ```pycon", ">>> x = 1", ">>> x", "1", "    ```"]
+
+
+def test_sections_of_the_readme_are_pages_with_the_readmes_figures(site):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for page, heading in [("performance.html", "Performance"), ("rl-acceptance.html", "Acceptance runs"),
+                          ("rl-acceptance.html", "CartPole: DQN on the compiled graph")]:
+        text = html.unescape(re.sub(r"<[^>]+>", "", (site / page).read_text(encoding="utf-8")))
+        cells = {cell.strip() for line in readme_section(readme, heading).splitlines() if line.startswith("| ")
+                 for cell in line.strip("|").split("|") if re.fullmatch(r"[\w .,×≥()–±-]*\w[\w .,×≥()–±-]*", cell.strip())}
+        assert len(cells) >= 3 and [cell for cell in cells if cell not in text] == [], (page, heading)
+
+
+def test_a_readme_section_starts_at_the_level_asked_and_its_links_work_on_the_site():
+    readme = "# Title\n## A\ntext [b](#b) [t](#times) [file](benchmarks/x.md) [page](docs/safety.md)\n### B\n## C\n"
+    section = readme_section(readme, "A", 1)
+    assert section == "# A\ntext [b](#b) [t](#times) [file](benchmarks/x.md) [page](docs/safety.md)\n## B\n"
+    assert site_links(section, "how-to/x.md", {"a": "how-to/x.md", "b": "how-to/x.md"}) == (
+        "# A\ntext [b](#b) t file [page](../safety.md)\n## B\n")
+    assert site_links("[c](#c)", "index.md", {"c": "how-to/x.md"}) == "[c](how-to/x.md#c)"
 
 
 class ResourceLinks(HTMLParser):
