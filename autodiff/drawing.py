@@ -82,9 +82,14 @@ class Drawing:
     `graphviz-pure` (see `autodiff.render`).
     """
 
-    def __init__(self, digraph: graphviz.Digraph, *, values: int, ops: int, boxes: int) -> None:
+    def __init__(
+        self, digraph: graphviz.Digraph, *, values: int, ops: int, boxes: int,
+        node_ids: dict[Value, str] | None = None,
+    ) -> None:
         self.digraph = digraph
         self.values, self.ops, self.boxes = values, ops, boxes
+        self.node_ids = node_ids or {}
+        """The DOT id each value is drawn as: ``v3`` (its op node is ``o3``), or ``m0`` inside a module box."""
 
     @property
     def source(self) -> str:
@@ -182,7 +187,8 @@ def _kind(value: Value, root: Value) -> str:
     return "value"
 
 
-def _grad_level(grad: float, largest: float) -> int:
+def grad_level(grad: float, largest: float) -> int:
+    """The shade of a value's fill by |grad|, from 1 (lightest, 0) to 9 (darkest, the `largest` |grad| or not finite)."""
     if not math.isfinite(grad):
         return 9
     return 1 + round(8 * abs(grad) / largest) if largest > 0 else 1
@@ -256,15 +262,18 @@ def draw(
     if sum(count) > max_nodes:
         modes: tuple[Collapse, ...] = (None, "neuron", "layer")
         raise _too_big(count, max_nodes, {mode: sum(_layout(order, scopes, mode).count()) for mode in modes})
-    digraph = _build(layout, root, rankdir, show_grad, clusters, color_by_grad, digits)
+    digraph, box_ids = _build(layout, root, rankdir, show_grad, clusters, color_by_grad, digits)
+    node_ids = {
+        value: f"v{i}" if value not in layout.boxes else box_ids[layout.boxes[value]] for i, value in enumerate(order)
+    }
     values, ops, boxes = count
-    return Drawing(digraph, values=values, ops=ops, boxes=boxes)
+    return Drawing(digraph, values=values, ops=ops, boxes=boxes, node_ids=node_ids)
 
 
 def _build(
     layout: _Layout, root: Value, rankdir: str, show_grad: bool, clusters: bool, color_by_grad: bool,
     digits: int,
-) -> graphviz.Digraph:
+) -> tuple[graphviz.Digraph, dict[ModulePath, str]]:
     order, boxes = layout.order, layout.boxes
     index = {value: i for i, value in enumerate(order)}
     # boxes in the order of their paths, numbers as numbers: Graphviz keeps neurons 0, 1, ..., 15 in order
@@ -282,7 +291,7 @@ def _build(
         style, fill = _KINDS[_kind(value, root)]
         attrs = {**style, "tooltip": _text_escape(_tooltip(value))}
         if color_by_grad:
-            level = _grad_level(value.grad, largest)
+            level = grad_level(value.grad, largest)
             attrs |= {"colorscheme": _GRAD_SCHEME, "fillcolor": str(level)}
             if level >= 7:  # black text is hard to read on dark orange
                 attrs["fontcolor"] = "white"
@@ -294,7 +303,7 @@ def _build(
     _add_boxes(frames, boxes, box_ids, root)
     _add_edges(top, order, index, boxes, box_ids)
     frames.close()
-    return top
+    return top, box_ids
 
 
 def _label(value: Value, module: ModulePath, show_grad: bool, digits: int) -> str:

@@ -88,7 +88,11 @@ class Op:
     engine checks inputs against it before calling `forward` when `checks_domain` is set.
     `kinks` are the points where the op is continuous but not differentiable: gradient checks
     and test strategies keep a margin from them. `template` renders the op for graph pictures,
-    with ``{arg}`` standing for the constant argument.
+    with ``{arg}`` standing for the constant argument. `formula` writes the forward rule out for
+    a reader (the explorer page), with ``{x}``, ``{y}``, ``{xs}`` (all inputs) and ``{arg}`` to fill
+    in; `partial_formulas` write out each input's local derivative in terms of ``x``, ``y``,
+    ``out`` (the result) and ``c`` (the constant): one per input, one for all inputs of a
+    variadic op.
     """
 
     name: str
@@ -99,6 +103,8 @@ class Op:
     doc: str
     domain: Callable[[Any], tuple[Interval, ...]] = _everywhere
     kinks: tuple[float, ...] = ()
+    formula: str = ""
+    partial_formulas: tuple[str, ...] = ()
     checks_domain: bool = field(init=False)
 
     def __post_init__(self) -> None:
@@ -150,72 +156,101 @@ def _dot_derivative(m: Any, xs: Any, out: Any, arg: Any) -> Any:
 _TABLE = [
     # binary ops: both operands are Values
     Op("add", 2, lambda m, x, y, a: x + y, lambda m, x, y, out, a: (1.0, 1.0), "+",
-       "x + y."),
+       "x + y.",
+       formula="{x} + {y}", partial_formulas=("1", "1")),
     Op("sub", 2, lambda m, x, y, a: x - y, lambda m, x, y, out, a: (1.0, -1.0), "−",
-       "x − y."),
+       "x − y.",
+       formula="{x} − {y}", partial_formulas=("1", "−1")),
     Op("mul", 2, lambda m, x, y, a: x * y, lambda m, x, y, out, a: (y, x), "×",
-       "x · y."),
+       "x · y.",
+       formula="{x} × {y}", partial_formulas=("y", "x")),
     Op("div", 2, lambda m, x, y, a: x / y, lambda m, x, y, out, a: (1.0 / y, -out / y), "/",
-       "x / y; y must not be 0.", domain=lambda a: (REALS, NONZERO)),
+       "x / y; y must not be 0.", domain=lambda a: (REALS, NONZERO),
+       formula="{x} / {y}", partial_formulas=("1 / y", "−out / y")),
     Op("pow", 2, lambda m, x, y, a: x**y, lambda m, x, y, out, a: (y * m.power(x, y - 1), out * m.log(x)),
        "**", "x ** y with both a Value; the base x must be > 0 (the gradient to y needs log x).",
-       domain=lambda a: (POSITIVE, REALS)),
+       domain=lambda a: (POSITIVE, REALS),
+       formula="{x} ** {y}", partial_formulas=("y · x ** (y − 1)", "out · log x")),
     # one Value and a constant, kept as the node's argument
     Op("add_const", 1, lambda m, x, a: x + a, lambda m, x, out, a: 1.0, "+ {arg}",
-       "x + c for a constant c."),
+       "x + c for a constant c.",
+       formula="{x} + {arg}", partial_formulas=("1",)),
     Op("rsub_const", 1, lambda m, x, a: a - x, lambda m, x, out, a: -1.0, "{arg} −",
-       "c − x for a constant c."),
+       "c − x for a constant c.",
+       formula="{arg} − {x}", partial_formulas=("−1",)),
     Op("mul_const", 1, lambda m, x, a: x * a, lambda m, x, out, a: a, "× {arg}",
-       "x · c for a constant c."),
+       "x · c for a constant c.",
+       formula="{x} × {arg}", partial_formulas=("c",)),
     Op("div_const", 1, lambda m, x, a: x / a, lambda m, x, out, a: 1.0 / a, "/ {arg}",
-       "x / c for a constant c != 0."),
+       "x / c for a constant c != 0.",
+       formula="{x} / {arg}", partial_formulas=("1 / c",)),
     Op("rdiv_const", 1, lambda m, x, a: a / x, lambda m, x, out, a: -out / x, "{arg} /",
-       "c / x for a constant c; x must not be 0.", domain=lambda a: (NONZERO,)),
+       "c / x for a constant c; x must not be 0.", domain=lambda a: (NONZERO,),
+       formula="{arg} / {x}", partial_formulas=("−out / x",)),
     Op("pow_const", 1, lambda m, x, a: x**a, _power_derivative, "** {arg}",
        "x ** c for a constant c; a negative x needs an integer c (at 0 its gradient is inf for 0 < c < 1).",
-       domain=_power_domain),
+       domain=_power_domain,
+       formula="{x} ** {arg}", partial_formulas=("c · x ** (c − 1)",)),
     Op("rpow_const", 1, lambda m, x, a: a**x, lambda m, x, out, a: out * math.log(a), "{arg} **",
-       "c ** x for a constant c > 0."),
+       "c ** x for a constant c > 0.",
+       formula="{arg} ** {x}", partial_formulas=("out · log c",)),
     # functions of one Value
-    Op("neg", 1, lambda m, x, a: -x, lambda m, x, out, a: -1.0, "−", "−x."),
+    Op("neg", 1, lambda m, x, a: -x, lambda m, x, out, a: -1.0, "−", "−x.",
+       formula="−{x}", partial_formulas=("−1",)),
     Op("abs", 1, lambda m, x, a: abs(x), lambda m, x, out, a: m.sign(x), "abs",
-       "|x|; its gradient at 0 is 0.", kinks=(0.0,)),
+       "|x|; its gradient at 0 is 0.", kinks=(0.0,),
+       formula="abs({x})", partial_formulas=("sign x",)),
     Op("exp", 1, lambda m, x, a: m.exp(x), lambda m, x, out, a: out, "exp",
-       "e ** x; overflows (OverflowError) above about 709.78."),
+       "e ** x; overflows (OverflowError) above about 709.78.",
+       formula="exp({x})", partial_formulas=("out",)),
     Op("log", 1, lambda m, x, a: m.log(x), lambda m, x, out, a: 1.0 / x, "log",
-       "The natural logarithm; x must be > 0.", domain=lambda a: (POSITIVE,)),
+       "The natural logarithm; x must be > 0.", domain=lambda a: (POSITIVE,),
+       formula="log({x})", partial_formulas=("1 / x",)),
     Op("sqrt", 1, lambda m, x, a: m.sqrt(x), lambda m, x, out, a: m.divide(0.5, out), "sqrt",
        "The square root; x must be >= 0 (at 0 its gradient is inf, as in PyTorch).",
-       domain=lambda a: (Interval(low=0.0),)),
+       domain=lambda a: (Interval(low=0.0),),
+       formula="sqrt({x})", partial_formulas=("0.5 / out",)),
     Op("tanh", 1, lambda m, x, a: m.tanh(x), lambda m, x, out, a: 1.0 - out * out, "tanh",
-       "The hyperbolic tangent."),
+       "The hyperbolic tangent.",
+       formula="tanh({x})", partial_formulas=("1 − out²",)),
     Op("sigmoid", 1, lambda m, x, a: m.sigmoid(x), lambda m, x, out, a: out * (1.0 - out), "σ",
-       "The logistic function 1 / (1 + e ** −x), computed without overflow."),
+       "The logistic function 1 / (1 + e ** −x), computed without overflow.",
+       formula="σ({x})", partial_formulas=("out · (1 − out)",)),
     Op("relu", 1, lambda m, x, a: m.maximum(x, 0.0), lambda m, x, out, a: m.step(x), "relu",
-       "max(x, 0); its gradient at 0 is 0.", kinks=(0.0,)),
+       "max(x, 0); its gradient at 0 is 0.", kinks=(0.0,),
+       formula="relu({x})", partial_formulas=("1 if x > 0 else 0",)),
     Op("leaky_relu", 1, lambda m, x, a: m.maximum(x, 0.0) + a * m.minimum(x, 0.0),
        lambda m, x, out, a: a + (1.0 - a) * m.step(x), "leaky_relu {arg}",
-       "x for x > 0, slope · x otherwise; its gradient at 0 is the slope.", kinks=(0.0,)),
-    Op("sin", 1, lambda m, x, a: m.sin(x), lambda m, x, out, a: m.cos(x), "sin", "The sine."),
-    Op("cos", 1, lambda m, x, a: m.cos(x), lambda m, x, out, a: -m.sin(x), "cos", "The cosine."),
+       "x for x > 0, slope · x otherwise; its gradient at 0 is the slope.", kinks=(0.0,),
+       formula="leaky_relu({x}, {arg})", partial_formulas=("1 if x > 0 else c",)),
+    Op("sin", 1, lambda m, x, a: m.sin(x), lambda m, x, out, a: m.cos(x), "sin", "The sine.",
+       formula="sin({x})", partial_formulas=("cos x",)),
+    Op("cos", 1, lambda m, x, a: m.cos(x), lambda m, x, out, a: -m.sin(x), "cos", "The cosine.",
+       formula="cos({x})", partial_formulas=("−sin x",)),
     Op("softplus", 1, lambda m, x, a: m.maximum(x, 0.0) + m.log1p(m.exp(-abs(x))),
        lambda m, x, out, a: m.sigmoid(x), "softplus",
-       "log(1 + e ** x), computed without overflow."),
+       "log(1 + e ** x), computed without overflow.",
+       formula="softplus({x})", partial_formulas=("σ(x)",)),
     # any number of Values, one node
     Op("sum", VARIADIC, lambda m, xs, a: sum(xs, a), lambda m, xs, out, a: (1.0,) * len(xs),
-       "Σ", "The sum of the inputs plus the constant argument."),
+       "Σ", "The sum of the inputs plus the constant argument.",
+       formula="Σ({xs}) + {arg}", partial_formulas=("1",)),
     Op("dot", VARIADIC, _split_dot, _dot_derivative, "·",
-       "Σ w_i · x_i; the inputs are w_0..w_n−1 then x_0..x_n−1."),
+       "Σ w_i · x_i; the inputs are w_0..w_n−1 then x_0..x_n−1.",
+       formula="Σ w_i · x_i over w, x = ({xs})", partial_formulas=("x_i for w_i, w_i for x_i",)),
     Op("linear", VARIADIC, lambda m, xs, a: sum(map(operator.mul, a, xs)),
-       lambda m, xs, out, a: a, "· {arg}", "Σ c_i · x_i for constant coefficients c_i."),
+       lambda m, xs, out, a: a, "· {arg}", "Σ c_i · x_i for constant coefficients c_i.",
+       formula="Σ c_i · x_i over x = ({xs}), c = {arg}", partial_formulas=("c_i",)),
     Op("max", VARIADIC, lambda m, xs, a: m.max_of(xs) if a is None else m.maximum(m.max_of(xs), a),
        lambda m, xs, out, a: m.first_match(xs, out), "max",
        "The largest input (and constant bound), NaN if any is NaN; the gradient goes to the first "
-       "maximal input (the first NaN one)."),
+       "maximal input (the first NaN one).",
+       formula="max({xs})", partial_formulas=("1 for the first largest input, 0 for the others",)),
     Op("min", VARIADIC, lambda m, xs, a: m.min_of(xs) if a is None else m.minimum(m.min_of(xs), a),
        lambda m, xs, out, a: m.first_match(xs, out), "min",
        "The smallest input (and constant bound), NaN if any is NaN; the gradient goes to the first "
-       "minimal input (the first NaN one)."),
+       "minimal input (the first NaN one).",
+       formula="min({xs})", partial_formulas=("1 for the first smallest input, 0 for the others",)),
 ]
 
 OPS: dict[str, Op] = {op.name: op for op in _TABLE}
