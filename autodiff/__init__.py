@@ -8,20 +8,22 @@
 (0.7071, -1.5, 1.0)
 """
 
-from autodiff.derivatives import grad, hessian, hvp, jvp
-from autodiff.drawing import Drawing, draw
-from autodiff.gradcheck import GradcheckError, gradcheck, numerical_gradient
-from autodiff.gradgradcheck import gradgradcheck
-from autodiff.graph import topological_order
-from autodiff.ops import OPS, Interval, Op
-from autodiff.replay import BatchGradients, CompiledFunction, compile
-from autodiff.value import Value, dot, max, min, no_grad, sum
+from autodiff.checking.gradcheck import GradcheckError, gradcheck, numerical_gradient
+from autodiff.checking.gradgradcheck import gradgradcheck
+from autodiff.compiled.function import BatchGradients, CompiledFunction, compile
+from autodiff.core.derivatives import grad, hessian, hvp, jvp
+from autodiff.core.graph import topological_order
+from autodiff.core.ops import OPS, Interval, Op
+from autodiff.core.value import Value, dot, max, min, no_grad, sum
+from autodiff.pictures.drawing import Drawing, draw
+from autodiff.pictures.explore import Exploration, explore
 
 __all__ = [
     "OPS",
     "BatchGradients",
     "CompiledFunction",
     "Drawing",
+    "Exploration",
     "GradcheckError",
     "Interval",
     "Op",
@@ -34,6 +36,7 @@ __all__ = [
     "hvp",
     "jvp",
     "draw",
+    "explore",
     "gradcheck",
     "max",
     "min",

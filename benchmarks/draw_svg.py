@@ -10,7 +10,7 @@ import time
 
 import autodiff
 from autodiff import Value
-from autodiff.render import render
+from autodiff.pictures.render import render
 
 
 def mlp_loss(sizes: tuple[int, ...], samples: int) -> Value:

@@ -9,7 +9,7 @@ from typing import cast
 
 import autodiff
 from autodiff import OPS, CompiledFunction, Value, dot
-from autodiff.value import variadic_node
+from autodiff.core.value import variadic_node
 from nn.activations import Activation, activation_named
 from nn.init import as_rng, init_named, weight_bound
 from nn.module import Module, numbered_parameters

@@ -3,10 +3,14 @@
 # ruff: noqa: E501 - the expected DOT source is written out line by line
 
 import math
+import os
 import random
 import re
 import stat
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import graphviz
 import pytest
@@ -15,9 +19,10 @@ from hypothesis import strategies as st
 
 import autodiff
 from autodiff import Value, draw
-from autodiff.render import RenderError, render
+from autodiff.pictures.render import RenderError, render
 
 SVG = "{http://www.w3.org/2000/svg}"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -26,6 +31,19 @@ def no_system_graphviz(monkeypatch, tmp_path):
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
+
+
+@pytest.mark.parametrize(("statements", "loaded"), [
+    ("import autodiff", "[]"),
+    # the same check can see them: drawing loads graphviz, rendering an SVG wasmtime
+    ("import autodiff; autodiff.draw(autodiff.Value(1.0) * 2).svg()", "['graphviz', 'wasmtime']"),
+])
+def test_graphviz_and_wasmtime_are_imported_when_something_is_drawn(statements, loaded, no_system_graphviz):
+    code = f"import sys; {statements}; print(sorted({{m.split('.')[0] for m in sys.modules}} & {{'graphviz', 'wasmtime'}}))"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == loaded
 
 
 def relu_neuron():
@@ -194,7 +212,7 @@ def test_save_picks_the_format_from_the_extension(tmp_path, no_system_graphviz):
 
 
 def test_png_without_any_renderer_says_what_to_install(monkeypatch):
-    monkeypatch.setattr("autodiff.render._program", lambda name: None)
+    monkeypatch.setattr("autodiff.pictures.render._program", lambda name: None)
     with pytest.raises(RenderError, match=r"install Graphviz \(Debian/Ubuntu: apt install graphviz.*"
                                           r"pip install 'scalar-autodiff\[png\]'"):
         render("digraph { a }", "png")
@@ -476,7 +494,7 @@ STAND_IN = """(module
 def test_graphviz_exiting_or_looping_in_webassembly_is_a_render_error():
     import wasmtime
 
-    from autodiff.render import _WasmGraphviz
+    from autodiff.pictures.render import _WasmGraphviz
 
     exits = _WasmGraphviz(wasmtime.wat2wasm(STAND_IN.replace("BODY", "i32.const 1 call $exit i32.const 0")))
     with pytest.raises(RenderError, match="Graphviz \\(WebAssembly\\) stopped with exit status 1.*fewer nodes"):

@@ -1,4 +1,4 @@
-"""autodiff.expression: the whitelist parser, the graphs it builds, and where its errors point."""
+"""autodiff.cli.expression: the whitelist parser, the graphs it builds, and where its errors point."""
 
 # ruff: noqa: E501 - one rejected input and its expected caret per line
 
@@ -7,7 +7,7 @@ import math
 import pytest
 
 from autodiff import OPS
-from autodiff.expression import FUNCTIONS, ExpressionError, parse, parse_binding
+from autodiff.cli.expression import FUNCTIONS, ExpressionError, parse, parse_binding
 
 
 def test_the_functions_are_read_from_the_op_table():

@@ -275,5 +275,5 @@ def test_fast_mode_directions_are_seeded():
 
 def test_docstring_examples_run():
     # autodiff.gradcheck is the function; the module of the same name is imported by name
-    results = doctest.testmod(importlib.import_module("autodiff.gradcheck"))
+    results = doctest.testmod(importlib.import_module("autodiff.checking.gradcheck"))
     assert results.attempted > 0 and results.failed == 0

@@ -12,9 +12,9 @@ from hypothesis import Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from autodiff import OPS, GradcheckError, Value, gradcheck
-from autodiff.backends import FLOAT
-from autodiff.graph import input_partials
-from autodiff.ops import Op
+from autodiff.core.backends import FLOAT
+from autodiff.core.graph import input_partials
+from autodiff.core.ops import Op
 from autodiff.testing import OpCall, Program, op_inputs, programs
 
 # the ci profile (CI true, see conftest.py) checks at least 500 random programs; dev stays quick

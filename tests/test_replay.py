@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 import autodiff
 from autodiff import Value
-from autodiff.backends import FLOAT
-from autodiff.ops import Op
+from autodiff.core.backends import FLOAT
+from autodiff.core.ops import Op
 from autodiff.testing import programs
 
 
@@ -154,7 +154,7 @@ def test_an_op_without_a_numpy_rule_is_rejected_at_trace_time(monkeypatch):
     monkeypatch.setitem(autodiff.OPS, "floor", floor)
 
     def f(x):
-        return autodiff.value._apply(floor, x)
+        return autodiff.core.value._apply(floor, x)
 
     with pytest.raises(TypeError, match="floor"):
         autodiff.compile(f, params=[])(np.array([[1.5], [2.5]]))
@@ -186,7 +186,7 @@ def test_an_op_whose_derivative_has_no_numpy_rule_is_rejected_at_trace_time(monk
     # the forward is vectorized, the derivative converts its input to a float
     mysin = Op("mysin", 1, lambda m, x, a: m.sin(x), lambda m, x, out, a: math.cos(x), "mysin", "sin(x).")
     monkeypatch.setitem(autodiff.OPS, "mysin", mysin)
-    compiled = autodiff.compile(lambda x: autodiff.value._apply(mysin, x) * 2, params=[])
+    compiled = autodiff.compile(lambda x: autodiff.core.value._apply(mysin, x) * 2, params=[])
     with pytest.raises(TypeError, match="op 'mysin' has no vectorized \\(numpy\\) derivative rule"):
         compiled(np.array([[0.1], [0.2]]))
 
@@ -195,7 +195,7 @@ def test_an_op_whose_numpy_derivative_disagrees_is_rejected_at_trace_time(monkey
     wrong = Op("wrong", 1, lambda m, x, a: m.sin(x), lambda m, x, out, a: m.cos(x) * (1.0 if m is FLOAT else 2.0),
                "wrong", "sin(x).")
     monkeypatch.setitem(autodiff.OPS, "wrong", wrong)
-    compiled = autodiff.compile(lambda x: autodiff.value._apply(wrong, x), params=[])
+    compiled = autodiff.compile(lambda x: autodiff.core.value._apply(wrong, x), params=[])
     with pytest.raises(TypeError, match="op 'wrong''s numpy derivative rule disagrees"):
         compiled(np.array([[0.1], [0.2]]))
 

@@ -1,10 +1,10 @@
-"""autodiff.scopes: which module each value belongs to, from parameter names."""
+"""autodiff.pictures.scopes: which module each value belongs to, from parameter names."""
 
 import pytest
 
 import autodiff
 from autodiff import Value, topological_order
-from autodiff.scopes import infer_scopes, module_path, modules_of
+from autodiff.pictures.scopes import infer_scopes, module_path, modules_of
 
 NEURON = ("layers", "0", "neurons", "3")
 

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 import autodiff
 from autodiff import OPS, Value, topological_order
-from autodiff.backends import FLOAT, NUMPY
-from autodiff.ops import VARIADIC
+from autodiff.core.backends import FLOAT, NUMPY
+from autodiff.core.ops import VARIADIC
 from autodiff.testing import OpCall
 
 
@@ -104,7 +104,7 @@ def test_a_constant_operand_is_the_nodes_argument_not_a_node(make, op, arg):
 def test_every_op_in_the_table_is_complete():
     for name, op in OPS.items():
         assert op.name == name
-        assert op.arity in (1, 2, autodiff.ops.VARIADIC)
+        assert op.arity in (1, 2, autodiff.core.ops.VARIADIC)
         assert op.doc and op.label(2.0)
         assert callable(op.forward) and callable(op.derivative)
 

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autodiff.backends import FLOAT
-from autodiff.drawing import DEFAULT_MAX_NODES, Collapse, draw, grad_level
+from autodiff.core.backends import FLOAT
+from autodiff.core.graph import input_partials, topological_order
+from autodiff.core.value import Value
 from autodiff.files import atomic_write
-from autodiff.graph import input_partials, topological_order
-from autodiff.render import DEFAULT_TIMEOUT
-from autodiff.value import Value
+from autodiff.pictures.drawing import DEFAULT_MAX_NODES, Collapse, draw, grad_level
+from autodiff.pictures.render import DEFAULT_TIMEOUT
 
 __all__ = ["Exploration", "explore"]
 
@@ -108,7 +108,8 @@ def explore(
 
 def _fill(formula: str, **parts: str) -> str:
     """`formula` with its ``{x}``-style fields filled in; an operand with spaces gets parentheses
-    unless the formula already has them around it (``tanh({x})``)."""
+    unless the formula already has them around it (``tanh({x})``).
+    """
 
     def replace(match: re.Match[str]) -> str:
         part = parts[match[1]]

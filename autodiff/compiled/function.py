@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from autodiff._op_calls import apply_to_values
-from autodiff.backends import FLOAT, NUMPY
-from autodiff.graph import topological_order
-from autodiff.ops import VARIADIC, Op
-from autodiff.value import Value
+from autodiff.core._op_calls import apply_to_values
+from autodiff.core.backends import FLOAT, NUMPY
+from autodiff.core.graph import topological_order
+from autodiff.core.ops import VARIADIC, Op
+from autodiff.core.value import Value
 
 __all__ = ["BatchGradients", "CompiledFunction", "compile"]
 

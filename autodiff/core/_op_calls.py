@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from autodiff import value as _value
-from autodiff.backends import FLOAT
-from autodiff.ops import Op
-from autodiff.value import Value
+from autodiff.core import value as _value
+from autodiff.core.backends import FLOAT
+from autodiff.core.ops import Op
+from autodiff.core.value import Value
 
 __all__ = ["apply_to_values", "forward_on_floats"]
 

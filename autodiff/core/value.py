@@ -9,9 +9,9 @@ import numbers
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Union
 
-from autodiff.backends import FLOAT
-from autodiff.graph import backpropagate, topological_order
-from autodiff.ops import OPS, Op
+from autodiff.core.backends import FLOAT
+from autodiff.core.graph import backpropagate, topological_order
+from autodiff.core.ops import OPS, Op
 
 __all__ = ["Number", "Operand", "Value", "dot", "max", "min", "no_grad", "sum", "variadic_node"]
 

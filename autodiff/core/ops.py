@@ -1,8 +1,8 @@
 """The op table: every operation of the engine, defined once.
 
 Each `Op` holds an operation's forward rule and its local partial derivatives, written against
-a *backend* ``m`` (a namespace of elementary functions: `autodiff.backends.FLOAT` for floats,
-`autodiff.backends.NUMPY` for arrays, the `Value` backend for derivatives of derivatives), so
+a *backend* ``m`` (a namespace of elementary functions: `autodiff.core.backends.FLOAT` for floats,
+`autodiff.core.backends.NUMPY` for arrays, the `Value` backend for derivatives of derivatives), so
 one entry serves the first-order engine, higher-order derivatives and batched replay.
 
 Signatures, by arity:
@@ -18,7 +18,7 @@ On floats and numpy arrays, a derivative rule never raises where its forward rul
 the backend's IEEE `divide` and `power` instead of Python's ``/`` and ``**``, which raise. Plain
 ``/`` is kept where the op's domain already excludes a zero divisor. On Values (``create_graph=True``, Hessians)
 the derivative's own graph divides a Value by 0 there, which raises a clear ZeroDivisionError.
-The chain rule lives in the engine (`autodiff.graph`); this module knows nothing of `Value`.
+The chain rule lives in the engine (`autodiff.core.graph`); this module knows nothing of `Value`.
 """
 
 from __future__ import annotations

@@ -13,11 +13,11 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from autodiff.drawing import DEFAULT_MAX_NODES, RANKDIRS, SAVE_FORMATS, draw
-from autodiff.explore import PAGE_SUFFIXES, explore
-from autodiff.expression import FUNCTIONS, ExpressionError, parse, parse_binding
-from autodiff.render import DEFAULT_TIMEOUT, RenderError
-from autodiff.value import Value
+from autodiff.cli.expression import FUNCTIONS, ExpressionError, parse, parse_binding
+from autodiff.core.value import Value
+from autodiff.pictures.drawing import DEFAULT_MAX_NODES, RANKDIRS, SAVE_FORMATS, draw
+from autodiff.pictures.explore import PAGE_SUFFIXES, explore
+from autodiff.pictures.render import DEFAULT_TIMEOUT, RenderError
 
 __all__ = ["main"]
 

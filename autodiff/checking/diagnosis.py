@@ -20,11 +20,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from autodiff._op_calls import forward_on_floats
-from autodiff._report import shown_number
-from autodiff.backends import FLOAT
-from autodiff.graph import input_partials, topological_order
-from autodiff.value import Value
+from autodiff.checking.comparison import shown_number
+from autodiff.core._op_calls import forward_on_floats
+from autodiff.core.backends import FLOAT
+from autodiff.core.graph import input_partials, topological_order
+from autodiff.core.value import Value
 
 __all__ = ["diagnose"]
 

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from autodiff._diagnosis import diagnose
-from autodiff._report import Comparison, mismatch_report
-from autodiff.derivatives import grad
-from autodiff.gradcheck import (
+from autodiff.checking.comparison import Comparison, mismatch_report
+from autodiff.checking.diagnosis import diagnose
+from autodiff.checking.gradcheck import (
     GradcheckError,
     Inputs,
     Outputs,
@@ -27,7 +26,8 @@ from autodiff.gradcheck import (
     _numerical_jacobian,
     _Point,
 )
-from autodiff.value import Value
+from autodiff.core.derivatives import grad
+from autodiff.core.value import Value
 
 __all__ = ["gradgradcheck"]
 

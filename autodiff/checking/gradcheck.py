@@ -15,10 +15,10 @@ import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from autodiff._diagnosis import diagnose
-from autodiff._report import Comparison, format_table, mismatch_report, shown_number
-from autodiff.graph import topological_order
-from autodiff.value import Number, Value
+from autodiff.checking.comparison import Comparison, format_table, mismatch_report, shown_number
+from autodiff.checking.diagnosis import diagnose
+from autodiff.core.graph import topological_order
+from autodiff.core.value import Number, Value
 
 __all__ = ["GradcheckError", "Inputs", "gradcheck", "numerical_gradient"]
 

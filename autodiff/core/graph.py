@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from autodiff.backends import FLOAT
+from autodiff.core.backends import FLOAT
 
 if TYPE_CHECKING:
-    from autodiff.value import Value
+    from autodiff.core.value import Value
 
 __all__ = ["backpropagate", "derivative_error", "input_partials", "topological_order"]
 
@@ -73,7 +73,7 @@ def backpropagate(root: Value, grad: float) -> None:
     """Reverse-mode chain rule from `root`: leaves accumulate, interior nodes are reset first.
 
     This loop is the chain rule on `.grad`: each node passes its grad times its op's local
-    derivative (from the op table) on to each of its inputs. (`autodiff.derivatives` runs the
+    derivative (from the op table) on to each of its inputs. (`autodiff.core.derivatives` runs the
     same rule through `input_partials` into a dict for `grad`; its forward mode carries tangents
     the other way through the same float rules.)
     """

@@ -3,7 +3,7 @@
 One box per value (its name, data and grad, a line each), one small node per op labelled from the op
 table (``× 2``, ``** 3``, ``tanh``), edges in argument order. Node ids are topological indices,
 so the same graph gives the same DOT source on every run and machine. Values of `nn` modules
-are grouped in clusters, or collapsed into one box per module (see `autodiff.scopes`).
+are grouped in clusters, or collapsed into one box per module (see `autodiff.pictures.scopes`).
 Drawing only reads the graph.
 """
 
@@ -14,14 +14,15 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import graphviz
+from autodiff.core.graph import topological_order
+from autodiff.core.value import Value
+from autodiff.pictures.render import DEFAULT_TIMEOUT, render
+from autodiff.pictures.scopes import ModulePath, infer_scopes, modules_of
 
-from autodiff.graph import topological_order
-from autodiff.render import DEFAULT_TIMEOUT, render
-from autodiff.scopes import ModulePath, infer_scopes, modules_of
-from autodiff.value import Value
+if TYPE_CHECKING:
+    import graphviz
 
 __all__ = ["Collapse", "Drawing", "draw"]
 
@@ -70,6 +71,8 @@ def _visible(text: str) -> str:
 
 def _text_escape(text: str) -> str:
     # a label or tooltip: backslashes are literal, a newline is a line break
+    import graphviz  # imported when something is drawn, so `import autodiff` does not load it
+
     return str(graphviz.nohtml(graphviz.escape(_visible(text)).replace("\n", "\\n")))
 
 
@@ -79,7 +82,7 @@ class Drawing:
     `digraph` is the `graphviz.Digraph`, free to tweak before saving; `source` its DOT text.
     Shows inline in Jupyter. Rendering uses the system Graphviz ``dot`` when it is on ``PATH``;
     without it, SVG comes from Graphviz compiled to WebAssembly and PNG from the optional
-    `graphviz-pure` (see `autodiff.render`).
+    `graphviz-pure` (see `autodiff.pictures.render`).
     """
 
     def __init__(
@@ -99,7 +102,7 @@ class Drawing:
     def render(self, format: str = "svg", *, timeout: float | None = DEFAULT_TIMEOUT) -> bytes:  # noqa: A002
         """The picture as ``svg``, ``png`` or ``pdf`` bytes.
 
-        Raises `autodiff.render.RenderError` if Graphviz takes more than `timeout` seconds to lay
+        Raises `autodiff.pictures.render.RenderError` if Graphviz takes more than `timeout` seconds to lay
         it out (None: wait as long as it takes).
         """
         return render(self.source, format, timeout=timeout)
@@ -241,7 +244,7 @@ def draw(
     - `show_grad`: show each value's grad (call ``backward()`` first).
     - `color_by_grad`: fill values from light to dark orange by |grad|, relative to the largest.
     - `clusters`: group the values of each module (``layers.0``, ``layers.0.neurons.3``, found
-      from parameter names, see `autodiff.scopes`) in a frame.
+      from parameter names, see `autodiff.pictures.scopes`) in a frame.
     - `collapse`: draw each ``"neuron"``, each ``"layer"``, or each module at nesting depth
       ``n`` (1 = outermost) as one box.
     - `max_nodes`: above this many nodes, raise `ValueError` saying how to make it readable,
@@ -279,6 +282,8 @@ def _build(
     # boxes in the order of their paths, numbers as numbers: Graphviz keeps neurons 0, 1, ..., 15 in order
     modules = sorted(set(boxes.values()), key=_path_order)
     box_ids = {module: f"m{k}" for k, module in enumerate(modules)}
+    import graphviz
+
     top = graphviz.Digraph(
         "autodiff", graph_attr={**_GRAPH, "rankdir": rankdir, **({"ranksep": _BOX_RANKSEP} if modules else {})},
         node_attr=_NODE, edge_attr=_EDGE,
@@ -373,6 +378,8 @@ class _Frames:
 
     def get(self, path: ModulePath) -> tuple[ModulePath, graphviz.Digraph]:
         """The innermost module of `path` that has a frame (made on first use), and its frame."""
+        import graphviz
+
         innermost: ModulePath = ()
         if self.clusters:
             for module in modules_of(path):

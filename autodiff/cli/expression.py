@@ -18,9 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-import autodiff.value as value_module
-from autodiff.ops import OPS, VARIADIC
-from autodiff.value import Value
+import autodiff.core.value as value_module
+from autodiff.core.ops import OPS, VARIADIC
+from autodiff.core.value import Value
 
 __all__ = ["FUNCTIONS", "Expression", "ExpressionError", "Function", "parse", "parse_binding"]
 

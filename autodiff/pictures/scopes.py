@@ -31,10 +31,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from autodiff.ops import OPS
+from autodiff.core.ops import OPS
 
 if TYPE_CHECKING:
-    from autodiff.value import Value
+    from autodiff.core.value import Value
 
 __all__ = ["ModulePath", "infer_scopes", "module_path", "modules_of"]
 

@@ -1,6 +1,6 @@
 """Derivatives as values: `grad` to any order, Hessians, Hessian-vector products and forward mode.
 
-All of them run the op table's derivative rules: through `autodiff.graph.input_partials` on
+All of them run the op table's derivative rules: through `autodiff.core.graph.input_partials` on
 floats for numbers, and on the `Value` backend for `grad(..., create_graph=True)`, whose
 results are Values with a graph of their own that can be differentiated again; `jvp` calls the
 float rules inline in its forward sweep. None of them reads or writes any `.grad`.
@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from autodiff.backends import FLOAT
-from autodiff.graph import derivative_error, input_partials, topological_order
-from autodiff.value import VALUE, Number, Value, dot, recording
-from autodiff.value import sum as value_sum
+from autodiff.core.backends import FLOAT
+from autodiff.core.graph import derivative_error, input_partials, topological_order
+from autodiff.core.value import VALUE, Number, Value, dot, recording
+from autodiff.core.value import sum as value_sum
 
 __all__ = ["grad", "hessian", "hvp", "jvp"]
 
@@ -122,7 +122,7 @@ def jvp(f: Function, inputs: Iterable[Number | Value], tangents: Iterable[Number
 def _tangent_of(output: Value, seeds: dict[Value, float]) -> float:
     """Σ over the seeded nodes of seed · d(output)/d(node) (the derivative `grad` gives), in forward mode.
 
-    The depth-first search of `autodiff.graph.topological_order`, computing each node's tangent
+    The depth-first search of `autodiff.core.graph.topological_order`, computing each node's tangent
     when the node is emitted, after its inputs': Σ_i ∂node/∂x_i · tangent(x_i). The dict of
     tangents is also the set of nodes done. A node that depends on no seeded node gets None, and
     its derivative is never evaluated; a seeded interior node adds its seed to that sum.
@@ -194,7 +194,7 @@ def _reverse(
 ) -> tuple[dict[Value, Any], list[Value]]:
     """Σ_k seed_k · d(output_k)/d(node) for every node on a path from `wanted` to an output, and the outputs' graph.
 
-    `seeds` pairs each output with its weight. The chain rule of `autodiff.graph.backpropagate`,
+    `seeds` pairs each output with its weight. The chain rule of `autodiff.core.graph.backpropagate`,
     kept in a dict instead of `.grad`: floats accumulated in the same order (so for one output
     seeded with 1.0 the numbers equal `backward()`'s), or, if `symbolic`, Values and float
     constants, each node's terms added up as one `sum` node.
