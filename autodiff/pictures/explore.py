@@ -4,8 +4,26 @@
 two passes step by step: each forward step reveals a value and its computation, each backward step
 lists, for every input edge, the op table's local derivative, the contribution ``partial ×
 upstream grad`` and the running sum of the input's grad. Every number is computed here, by the op
-table's rules in the engine's order, and embedded in the page as JSON; the page's script only
-shows them. The page makes no network request: its SVG, CSS, script and data are all inline.
+table's rules in the engine's order, formatted with the chosen digits and embedded in the page as
+JSON; the page's script (``explorer.js`` beside this module) only shows them. The page makes no
+network request: its SVG, CSS, script and data are all inline.
+
+The embedded data (`Exploration.data`):
+
+- ``nodes``: one per value, in topological order: ``name`` (its name, or its formula when short),
+  ``kind`` (``parameter``, ``leaf``, ``value`` or ``output``), ``op`` and ``arg`` (computed
+  values only), ``data`` and ``grad`` (the grad after the last step), ``parents`` and
+  ``children`` (indices, a parent used twice listed twice), ``id`` (its DOT id: ``v3``, or
+  ``m0`` for a value in a module box), ``svg`` (the ids of the SVG elements that show it),
+  ``shown`` (the step that reveals it), ``done`` (the step after which its grad is final) and
+  ``level`` (its |grad| shade, 1 to 9, as `draw`'s ``color_by_grad``).
+- ``edges``: ``[parent, child, position, local derivative, SVG element id or null]``.
+- ``ops``: for each op used, its ``formula``, ``inputs`` (the names the partial formulas use,
+  ``x``, ``y`` or ``x_i``) and ``partials`` (one per input, or one for every input).
+- ``steps``: ``phase`` (``inputs``, ``forward`` or ``backward``), ``title``, ``focus`` (the
+  values of the step), ``lines`` (a forward step's computations), and for a backward step
+  ``contributions``: ``[edge, upstream grad, contribution, grad before, grad after, n]``, the
+  n-th contribution to that parent's grad; the first backward step has ``seed``, the output's grad.
 """
 
 from __future__ import annotations
@@ -27,9 +45,11 @@ from autodiff.files import atomic_write
 from autodiff.pictures.drawing import DEFAULT_MAX_NODES, Collapse, draw, grad_level
 from autodiff.pictures.render import DEFAULT_TIMEOUT
 
-__all__ = ["Exploration", "explore"]
+__all__ = ["PAGE_SUFFIXES", "Exploration", "explore"]
 
 PAGE_SUFFIXES = (".html", ".htm")
+"""The file extensions `Exploration.save` accepts."""
+
 _HERE = Path(__file__).parent
 _SVG_NS = "{http://www.w3.org/2000/svg}"
 # Graphviz's "oranges9" ColorBrewer scheme, which draw(color_by_grad=True) fills with: level 1..9
@@ -37,18 +57,27 @@ _GRAD_FILLS = ("#fff5eb", "#fee6ce", "#fdd0a2", "#fdae6b", "#fd8d3c", "#f16913",
 _WHITE_TEXT_FROM = 7  # as in draw: black text is hard to read on dark orange
 _SHORT_NAME = 24  # an unnamed value is called by its formula up to this many characters
 _SHOWN_INPUTS = 6  # a variadic op's formula lists this many inputs, then "…"
+_COORDINATES = ("points", "d")  # Graphviz writes them to 1/100 pt; 1/10 pt looks the same and takes less room
+_DECIMAL = re.compile(r"-?\d+\.\d+")
+# attribute values the page's CSS gives instead (None: any value), which shrinks the page by a third
+_CSS_DEFAULTS = {
+    "text": {"text-anchor": "middle", "font-family": None, "font-size": "11.00"},
+    "path": {"fill": "none", "stroke": "black"},
+    "polygon": {"fill": "black", "stroke": "black"},
+    "ellipse": {"stroke": "black"},
+}
 
 
 class Exploration:
     """The explorer page made by `explore`: `html` is the whole page, `save` writes it to a file.
 
-    Shows inline in Jupyter (``_repr_html_``). `steps` is the number of steps the page walks
-    through (the inputs, the forward steps, the backward steps) and `data` the numbers it shows,
-    as embedded in the page.
+    Shows inline in Jupyter. `data` holds every number the page shows, as embedded in it (see
+    `autodiff.pictures.explore`), and `steps` is the number of steps the page walks through: the
+    inputs, one per forward step, one per backward step.
     """
 
-    def __init__(self, html_page: str, fragment: str, data: dict[str, Any]) -> None:
-        self.html = html_page
+    def __init__(self, page: str, fragment: str, data: dict[str, Any]) -> None:
+        self.html = page
         self.fragment = fragment
         self.data = data
         self.steps = len(data["steps"])
@@ -93,7 +122,7 @@ def explore(
     svg = ET.fromstring(drawing.svg(timeout=timeout))
     elements = _SvgElements.of(svg)
     order = topological_order(root)
-    data = _Recorder(order, drawing.node_ids, elements.box_labels, digits).run(root)
+    data = _Recorder(order, drawing.node_ids, elements.box_labels, digits).run()
     _attach_svg(data, order, drawing.node_ids, elements)
     data["colorByGrad"] = color_by_grad
     shown_svg = _page_svg(svg)
@@ -102,13 +131,13 @@ def explore(
         f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{title}</title>\n'
         f'</head>\n<body>\n{_fragment(shown_svg, data, autofocus=True)}</body>\n</html>\n'
     )
-    fragment = _fragment(shown_svg, data, autofocus=False)
-    return Exploration(page, fragment, data)
+    return Exploration(page, _fragment(shown_svg, data, autofocus=False), data)
 
 
 def _fill(formula: str, **parts: str) -> str:
-    """`formula` with its ``{x}``-style fields filled in; an operand with spaces gets parentheses
-    unless the formula already has them around it (``tanh({x})``).
+    """`formula` with its ``{x}``-style fields filled in.
+
+    An operand with spaces gets parentheses, unless the formula has them already (``tanh({x})``).
     """
 
     def replace(match: re.Match[str]) -> str:
@@ -120,18 +149,6 @@ def _fill(formula: str, **parts: str) -> str:
     return re.sub(r"\{(\w+)\}", replace, formula)
 
 
-def _grad_of(name: str) -> str:
-    return f"{name}.grad" if " " not in name else f"({name}).grad"
-
-
-def _number(x: float, digits: int) -> str:
-    return f"{x:.{digits}g}"
-
-
-def _exact(x: float) -> str:
-    return repr(x)
-
-
 @dataclass
 class _Unit:
     """What one step shows: a value drawn on its own, or every value of one collapsed module box."""
@@ -141,28 +158,29 @@ class _Unit:
 
 
 class _Recorder:
-    """Records the two passes over `order` step by step, with every number formatted for the page."""
+    """Records the two passes over `order` step by step, every number formatted for the page."""
 
     def __init__(self, order: list[Value], node_ids: dict[Value, str], box_labels: dict[str, str], digits: int) -> None:
         self.order = order
-        self.box_labels = box_labels
         self.index = {value: i for i, value in enumerate(order)}
         self.node_ids = node_ids
+        self.box_labels = box_labels
         self.digits = digits
         self.names: list[str] = []
-        for i, value in enumerate(order):
-            self.names.append(self._name(i, value))
+        for value in order:
+            self.names.append(self._name(value))
 
     def text(self, x: float) -> str:
-        return _number(x, self.digits)
+        """`x` as the page shows it, with `digits` significant digits, as `draw` does."""
+        return f"{x:.{self.digits}g}"
 
-    def _name(self, i: int, value: Value) -> str:
+    def _name(self, value: Value) -> str:
         if value.name is not None:
             return value.name
         if value.op is None:
             return self.text(value.data)
         short = self._formula(value, [self.names[self.index[p]] for p in value.parents])
-        return short if len(short) <= _SHORT_NAME else f"v{i}"
+        return short if len(short) <= _SHORT_NAME else f"v{self.index[value]}"
 
     def _formula(self, value: Value, inputs: list[str]) -> str:
         op = value.op
@@ -170,114 +188,96 @@ class _Recorder:
         shown = inputs if len(inputs) <= _SHOWN_INPUTS else [*inputs[: _SHOWN_INPUTS - 1], "…", inputs[-1]]
         arg = value.arg
         if isinstance(arg, tuple):
-            arg_text = "(" + ", ".join(self.text(a) for a in arg[:_SHOWN_INPUTS]) + (", …)" if len(arg) > 6 else ")")
+            more = ", …" if len(arg) > _SHOWN_INPUTS else ""
+            arg_text = "(" + ", ".join(self.text(a) for a in arg[:_SHOWN_INPUTS]) + more + ")"
         else:
             arg_text = self.text(arg) if isinstance(arg, float) else str(arg)
         return _fill(op.formula, x=shown[0], y=shown[-1], xs=", ".join(shown), arg=arg_text)
 
     def _units(self) -> list[_Unit]:
-        """The steps of the forward pass: values and module boxes, inputs before the units using them."""
+        """The forward steps: values and module boxes, each after the units it uses."""
         units: dict[str, _Unit] = {}
         for i, value in enumerate(self.order):
             if value.op is not None:
                 units.setdefault(self.node_ids[value], _Unit(self.node_ids[value])).members.append(i)
-        after: dict[str, set[str]] = {key: set() for key in units}
+        users: dict[str, set[str]] = {key: set() for key in units}
         waiting = dict.fromkeys(units, 0)
         for key, unit in units.items():
             for i in unit.members:
                 for parent in self.order[i].parents:
                     source = self.node_ids[parent]
-                    if parent.op is not None and source != key and key not in after[source]:
-                        after[source].add(key)
+                    if parent.op is not None and source != key and key not in users[source]:
+                        users[source].add(key)
                         waiting[key] += 1
         # Kahn's algorithm, the unit that starts earliest in the topological order first: without
-        # boxes this is the topological order itself, so the sums are accumulated as backward() does
-        first = {key: unit.members[0] for key, unit in units.items()}
-        ready = [(first[key], key) for key, count in waiting.items() if count == 0]
+        # boxes that is the topological order itself, so the sums accumulate as in backward()
+        start = {key: unit.members[0] for key, unit in units.items()}
+        ready = [(start[key], key) for key, count in waiting.items() if count == 0]
         heapq.heapify(ready)
         ordered: list[_Unit] = []
         while ready:
             _, key = heapq.heappop(ready)
             ordered.append(units[key])
-            for user in after[key]:
+            for user in users[key]:
                 waiting[user] -= 1
                 if waiting[user] == 0:
-                    heapq.heappush(ready, (first[user], user))
-        # module boxes that feed each other (a name put in an odd place) follow in order of their values
+                    heapq.heappush(ready, (start[user], user))
+        # module boxes that feed each other (a value named into an odd module) follow in order of their values
         placed = {unit.key for unit in ordered}
         ordered += sorted((u for u in units.values() if u.key not in placed), key=lambda u: u.members[-1])
         return ordered
 
-    def run(self, root: Value) -> dict[str, Any]:
-        """The page's data: every value, every edge, and the steps with their numbers."""
+    def run(self) -> dict[str, Any]:
+        """The page's data (see the module's docstring)."""
         order, index, text = self.order, self.index, self.text
-        units = self._units()
         nodes: list[dict[str, Any]] = []
-        edges: list[dict[str, Any]] = []
-        in_edges: list[list[int]] = []
+        edges: list[list[Any]] = []
+        ops: dict[str, dict[str, Any]] = {}
         for i, value in enumerate(order):
+            node: dict[str, Any] = {"name": self.names[i], "kind": _kind(value, order[-1])}
             op = value.op
-            nodes.append({
-                "name": self.names[i],
-                "kind": _kind(value, root),
-                "op": op.name if op is not None else None,
-                "label": op.label(value.arg) if op is not None else None,
-                "arg": None if value.arg is None else str(value.arg),
-                "data": text(value.data),
-                "exact": _exact(value.data),
-                "parents": [index[p] for p in value.parents],
-                "children": [],
-                "id": self.node_ids[value],
-                "grads": [[0, text(0.0)]],
-            })
-            in_edges.append([])
-            if op is None:
-                continue
-            partials = input_partials(value, FLOAT) if op is not None else []
-            formulas = op.partial_formulas
-            for position, (parent, partial) in enumerate(partials, start=1):
-                letter = ("x", "y")[position - 1] if op.arity == 2 else "x" if op.arity == 1 else f"x_{position - 1}"
-                formula = formulas[position - 1] if op.arity == 2 else formulas[0]
-                in_edges[i].append(len(edges))
-                edges.append({
-                    "from": index[parent], "to": i, "position": position, "letter": letter,
-                    "formula": formula, "local": text(partial), "exact": _exact(partial),
-                })
+            if op is not None:
+                node["op"] = op.name
+                if value.arg is not None:
+                    node["arg"] = str(value.arg)
+                inputs = ["x", "y"] if op.arity == 2 else ["x"] if op.arity == 1 else ["x_i"]
+                ops[op.name] = {"formula": op.formula, "inputs": inputs, "partials": list(op.partial_formulas)}
+            node |= {"data": text(value.data), "parents": [index[p] for p in value.parents], "children": [],
+                     "id": self.node_ids[value]}
+            nodes.append(node)
+            for position, (parent, partial) in enumerate(input_partials(value, FLOAT), start=1):
+                edges.append([index[parent], i, position, partial])
                 nodes[index[parent]]["children"].append(i)
-        steps: list[dict[str, Any]] = []
-        leaves = [i for i, value in enumerate(order) if value.op is None]
-        steps.append({
-            "phase": "inputs",
-            "title": "The inputs",
+        units = self._units()
+        steps = self._forward(units, nodes)
+        self._backward(units, nodes, edges, steps)
+        for edge in edges:
+            edge[3] = text(edge[3])
+        return {"digits": self.digits, "zero": text(0.0), "fills": _GRAD_FILLS,
+                "inks": ["white" if level >= _WHITE_TEXT_FROM else "black" for level in range(1, 10)],
+                "boxes": self.box_labels, "ops": ops, "nodes": nodes, "edges": edges, "steps": steps}
+
+    def _forward(self, units: list[_Unit], nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        leaves = [i for i, value in enumerate(self.order) if value.op is None]
+        steps: list[dict[str, Any]] = [{
+            "phase": "inputs", "title": "The inputs", "focus": leaves,
             "lines": [f"{self.names[i]} = {nodes[i]['data']}" for i in leaves],
-            "focus": leaves,
-            "edges": [],
-        })
-        for i in leaves:
-            nodes[i]["shown"] = 0
+        }]
         for unit in units:
             lines = []
             for i in unit.members:
-                value = order[i]
-                nodes[i]["shown"] = len(steps)
-                names = [self.names[index[p]] for p in value.parents]
-                numbers = [nodes[index[p]]["data"] for p in value.parents]
-                formula = self._formula(value, names)
+                value = self.order[i]
+                formula = self._formula(value, [self.names[self.index[p]] for p in value.parents])
+                numbers = self._formula(value, [nodes[self.index[p]]["data"] for p in value.parents])
                 named = "" if formula == self.names[i] else f"{self.names[i]} = "
-                lines.append(f"{named}{formula} = {self._formula(value, numbers)} = {nodes[i]['data']}")
-            steps.append({
-                "phase": "forward",
-                "title": f"Forward: {self._unit_name(unit)}",
-                "lines": lines,
-                "focus": unit.members,
-                "edges": [e for i in unit.members for e in in_edges[i]],
-            })
-        # a value inside a module box appears with its box
-        box_step = {unit.key: nodes[unit.members[0]]["shown"] for unit in units}
-        for i, value in enumerate(order):
-            nodes[i]["shown"] = box_step.get(self.node_ids[value], nodes[i]["shown"])
-        self._backward(root, units, nodes, edges, in_edges, steps)
-        return {"digits": self.digits, "nodes": nodes, "edges": edges, "steps": steps}
+                lines.append(f"{named}{formula} = {numbers} = {nodes[i]['data']}")
+            steps.append({"phase": "forward", "title": f"Forward: {self._unit_name(unit)}", "focus": unit.members,
+                          "lines": lines})
+        # a value is revealed by its step, a value in a module box (a parameter too) with its box
+        revealed = {unit.key: step for step, unit in enumerate(units, start=1)}
+        for i, value in enumerate(self.order):
+            nodes[i]["shown"] = revealed.get(self.node_ids[value], 0)
+        return steps
 
     def _unit_name(self, unit: _Unit) -> str:
         if unit.key in self.box_labels:
@@ -285,73 +285,39 @@ class _Recorder:
         return self.names[unit.members[0]]
 
     def _backward(
-        self, root: Value, units: list[_Unit], nodes: list[dict[str, Any]], edges: list[dict[str, Any]],
-        in_edges: list[list[int]], steps: list[dict[str, Any]],
+        self, units: list[_Unit], nodes: list[dict[str, Any]], edges: list[list[Any]], steps: list[dict[str, Any]]
     ) -> None:
-        """The backward steps, accumulating as `autodiff.graph.backpropagate` does, from zero grads."""
-        order, text, names = self.order, self.text, self.names
-        grads = [0.0] * len(order)
-        received = [0] * len(order)
-        expected = [len(node["children"]) for node in nodes]
-        root_index = len(order) - 1
-        grads[root_index] += 1.0
-        seeded = len(steps)
-        nodes[root_index]["grads"].append([seeded, text(grads[root_index])])
-        steps.append({
-            "phase": "backward",
-            "title": f"Backward: start at {names[root_index]}",
-            "lines": [f"∂out/∂out = 1: {_grad_of(names[root_index])} = {text(grads[root_index])}"],
-            "focus": [root_index],
-            "edges": [],
-            "contributions": [],
-        })
-        nodes[root_index]["done"] = seeded
+        """The backward steps, accumulating as `autodiff.core.graph.backpropagate` does, from zero grads."""
+        text = self.text
+        into: list[list[int]] = [[] for _ in nodes]
+        for e, edge in enumerate(edges):
+            into[edge[1]].append(e)
+        grads = [0.0] * len(nodes)
+        received = [0] * len(nodes)
+        root = len(nodes) - 1
+        grads[root] += 1.0
+        nodes[root]["done"] = len(steps)
+        steps.append({"phase": "backward", "title": f"Backward: start at {self.names[root]}", "focus": [root],
+                      "seed": text(grads[root]), "contributions": []})
         for unit in reversed(units):
             step = len(steps)
-            lines: list[str] = []
-            contributions: list[dict[str, Any]] = []
+            contributions: list[list[Any]] = []
             for i in sorted(unit.members, reverse=True):
-                upstream = grads[i]
-                lines.append(f"{_grad_of(names[i])} = {text(upstream)}")
-                for e in in_edges[i]:
-                    edge = edges[e]
-                    parent = edge["from"]
-                    contribution = float(edge["exact"]) * upstream
-                    before = grads[parent]
-                    grads[parent] += contribution
+                for e in into[i]:
+                    parent, _, _, partial = edges[e]
+                    upstream, before = grads[i], grads[parent]
+                    grads[parent] += partial * upstream
                     received[parent] += 1
-                    running = ""
-                    if expected[parent] > 1:
-                        running = (f"; running sum {text(before)} + {text(contribution)} = {text(grads[parent])} "
-                                   f"({received[parent]} of {expected[parent]} contributions)")
-                    local = edge["local"] if edge["formula"] == edge["local"] else f"{edge['formula']} = {edge['local']}"
-                    lines.append(
-                        f"  ∂out/∂{edge['letter']} = {local}: {_grad_of(names[parent])} += "
-                        f"{edge['local']} × {text(upstream)} = {text(contribution)}{running}"
-                    )
-                    contributions.append({
-                        "edge": e, "upstream": text(upstream), "contribution": text(contribution),
-                        "before": text(before), "after": text(grads[parent]),
-                        "exact": [_exact(upstream), _exact(contribution), _exact(grads[parent])],
-                    })
-                    nodes[parent]["grads"].append([step, text(grads[parent])])
-                    if received[parent] == expected[parent]:
+                    contributions.append([e, text(upstream), text(partial * upstream), text(before),
+                                          text(grads[parent]), received[parent]])
+                    if received[parent] == len(nodes[parent]["children"]):
                         nodes[parent]["done"] = step
-            steps.append({
-                "phase": "backward",
-                "title": f"Backward: {self._unit_name(unit)}",
-                "lines": lines,
-                "focus": unit.members,
-                "edges": [e for i in unit.members for e in in_edges[i]],
-                "contributions": contributions,
-            })
+            title = f"Backward: {self._unit_name(unit)}"
+            steps.append({"phase": "backward", "title": title, "focus": unit.members, "contributions": contributions})
         largest = max((abs(g) for g in grads if math.isfinite(g)), default=0.0)
-        for i, node in enumerate(nodes):
-            node["grad"], node["gradExact"] = text(grads[i]), _exact(grads[i])
-            node.setdefault("done", len(steps) - 1)
-            level = grad_level(grads[i], largest)
-            node["fill"] = _GRAD_FILLS[level - 1]
-            node["ink"] = "white" if level >= _WHITE_TEXT_FROM else "black"
+        for node, grad in zip(nodes, grads, strict=True):
+            node["grad"] = text(grad)
+            node["level"] = grad_level(grad, largest)
 
 
 def _kind(value: Value, root: Value) -> str:
@@ -380,11 +346,11 @@ class _SvgElements:
             label = group.findtext(f".//{_SVG_NS}text") or ""
             if group.get("class") == "node":
                 found.nodes[title] = element_id
-                found.box_labels[title] = label
+                if title.startswith("m"):
+                    found.box_labels[title] = label
             elif group.get("class") == "edge":
                 tail, head = title.split("->")
                 found.edges[(tail, head, label)] = element_id
-        found.box_labels = {key: label for key, label in found.box_labels.items() if key.startswith("m")}
         return found
 
 
@@ -396,19 +362,25 @@ def _attach_svg(data: dict[str, Any], order: list[Value], node_ids: dict[Value, 
         if own == f"v{i}" and value.op is not None:
             node["svg"] += [svg.nodes[f"o{i}"], svg.edges[(f"o{i}", own, "")]]
     for edge in data["edges"]:
-        child = order[edge["to"]]
-        tail, boxed = node_ids[order[edge["from"]]], node_ids[child] != f"v{edge['to']}"
-        head = node_ids[child] if boxed else f"o{edge['to']}"
-        label = str(edge["position"]) if not boxed and len(child.parents) > 1 else ""
-        edge["svg"] = None if tail == head else svg.edges[(tail, head, label)]
+        parent, child, position = order[edge[0]], order[edge[1]], edge[2]
+        tail, boxed = node_ids[parent], node_ids[child] != f"v{edge[1]}"
+        head = node_ids[child] if boxed else f"o{edge[1]}"
+        label = str(position) if not boxed and len(child.parents) > 1 else ""
+        edge.append(None if tail == head else svg.edges[(tail, head, label)])
 
 
 def _page_svg(svg: ET.Element) -> str:
     """Graphviz's SVG made fit to inline in HTML: no namespaces, tooltips, titles or comments (no URL)."""
     for element in svg.iter():
         element.tag = element.tag.removeprefix(_SVG_NS)
-        for name in [name for name in element.attrib if name.startswith("{") or name == "font-family"]:
-            del element.attrib[name]  # xml:space and xlink:title; the page's CSS sets the font
+        defaults = _CSS_DEFAULTS.get(element.tag, {})
+        for name in [name for name in element.attrib if name.startswith("{") or name in defaults]:
+            # xml:space and xlink:title go; font and edge colours the page's CSS gives
+            if name.startswith("{") or defaults[name] in (None, element.attrib[name]):
+                del element.attrib[name]
+        for name in _COORDINATES:
+            if name in element.attrib:
+                element.attrib[name] = _DECIMAL.sub(_tenths, element.attrib[name])
     for parent in list(svg.iter()):
         for position, child in reversed(list(enumerate(parent))):
             if child.tag == "title":
@@ -418,7 +390,11 @@ def _page_svg(svg: ET.Element) -> str:
                 parent.remove(child)
                 for offset, grandchild in enumerate(child[0]):
                     parent.insert(position + offset, grandchild)
-    return ET.tostring(svg, encoding="unicode")
+    return ET.tostring(svg, encoding="unicode").replace("\n\n", "\n")
+
+
+def _tenths(number: re.Match[str]) -> str:
+    return f"{float(number[0]):.1f}".removesuffix(".0")
 
 
 def _json_for_script(data: dict[str, Any]) -> str:
@@ -436,7 +412,7 @@ _LEGEND = """<ul class="ax-legend">
 <li><span class="ax-swatch ax-box"></span>module box (steps as one unit)</li>
 <li><span class="ax-swatch ax-current"></span>this step's values and edges</li>
 <li><span class="ax-swatch ax-path"></span>paths from the selected value to the output</li>
-<li class="ax-scale"><span class="ax-ramp"></span>|grad| from 0 to the largest (when coloured)</li>
+<li><span class="ax-ramp"></span>|grad| from 0 to the largest (when coloured)</li>
 </ul>
 """
 
@@ -452,18 +428,22 @@ _CONTROLS = """<div class="ax-controls">
 </div>
 """
 
+_PANELS = """<div class="ax-side">
+<section class="ax-step"><h3></h3><pre></pre></section>
+<section class="ax-inspect"><h3>Inspect</h3><p class="ax-hint">Click a value to inspect it and highlight its
+paths to the output; hover an edge for its local derivative.</p><pre></pre></section>
+<section><h3>Legend</h3>
+"""
+
 
 def _fragment(svg: str, data: dict[str, Any], *, autofocus: bool) -> str:
-    """The explorer as one HTML element, with its own style, data and script (for a page or Jupyter)."""
+    """The explorer as one HTML element with its own style, data and script (a page's body, or Jupyter's)."""
     style = (_HERE / "explorer.css").read_text(encoding="utf-8")
     script = (_HERE / "explorer.js").read_text(encoding="utf-8")
+    focus = " data-autofocus" if autofocus else ""
     return (
-        f'<div class="autodiff-explorer" tabindex="0"{" data-autofocus" if autofocus else ""}>\n<style>\n{style}</style>\n{_CONTROLS}'
-        f'<div class="ax-main">\n<div class="ax-graph">\n{svg}\n</div>\n<div class="ax-side">\n'
-        f'<section class="ax-step"><h3></h3><pre></pre></section>\n'
-        f'<section class="ax-inspect"><h3>Inspect</h3><p class="ax-hint">Click a value to inspect it and '
-        f'highlight its paths to the output; hover an edge for its local derivative.</p><pre></pre></section>\n'
-        f'<section><h3>Legend</h3>\n{_LEGEND}</section>\n</div>\n</div>\n'
+        f'<div class="autodiff-explorer" tabindex="0"{focus}>\n<style>\n{style}</style>\n{_CONTROLS}'
+        f'<div class="ax-graph">\n{svg}\n</div>\n{_PANELS}{_LEGEND}</section>\n</div>\n'
         f'<div class="ax-status" aria-live="polite"></div>\n'
         f'<script type="application/json" class="ax-data">{_json_for_script(data)}</script>\n'
         f'<script>\n{script}</script>\n</div>\n'

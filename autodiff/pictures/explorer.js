@@ -1,10 +1,10 @@
-// The explorer page of autodiff.explore: shows the steps recorded in the page's JSON data.
+// The explorer page of autodiff.explore: walks through the steps recorded in the page's JSON data.
 // Every number comes from that data, computed by the engine; this script only shows and hides.
 (function () {
   "use strict";
   const box = document.currentScript.closest(".autodiff-explorer");
   const data = JSON.parse(box.querySelector("script.ax-data").textContent);
-  const { nodes, edges, steps } = data;
+  const { nodes, edges, steps, ops } = data;
   const last = steps.length - 1;
   const svg = box.querySelector(".ax-graph svg");
   const slider = box.querySelector(".ax-slider");
@@ -16,32 +16,64 @@
   const inspectText = box.querySelector(".ax-inspect pre");
   const status = box.querySelector(".ax-status");
   const element = (id) => (id ? svg.querySelector("#" + CSS.escape(id)) : null);
+  const gradOf = (name) => (name.includes(" ") ? `(${name}).grad` : `${name}.grad`);
 
   let current = 0;
   let selected = null; // the index of the inspected value
   let timer = null;
 
-  // what each SVG element shows: the values drawn in it, the edges of the engine it carries
+  // the SVG elements of each value, and the values and edges each element shows
   const valuesOf = new Map();
   const edgesOf = new Map();
   nodes.forEach((node, index) => {
     node.elements = node.svg.map(element).filter(Boolean);
     node.elements.forEach((el) => valuesOf.set(el, (valuesOf.get(el) || []).concat([index])));
-    const texts = node.id.startsWith("v") && node.elements.length ? node.elements[0].querySelectorAll("text") : [];
+    const texts = node.id in data.boxes ? [] : node.elements[0].querySelectorAll("text");
     node.gradText = texts.length ? texts[texts.length - 1] : null;
     node.shape = node.gradText ? node.elements[0].querySelector("polygon") : null;
     node.plainFill = node.shape ? node.shape.getAttribute("fill") : null;
+    node.into = [];
+    node.updates = []; // [step, grad after that step]
   });
-  edges.forEach((edge, index) => {
-    edge.element = element(edge.svg);
-    if (edge.element) edgesOf.set(edge.element, (edgesOf.get(edge.element) || []).concat([index]));
+  edges.forEach(([, child, , , id], index) => {
+    const el = element(id);
+    nodes[child].into.push(index);
+    if (el) edgesOf.set(el, (edgesOf.get(el) || []).concat([index]));
+  });
+  steps.forEach((step, when) => {
+    if (step.seed !== undefined) nodes[step.focus[0]].updates.push([when, step.seed]);
+    (step.contributions || []).forEach(([edge, , , , after]) => nodes[edges[edge][0]].updates.push([when, after]));
   });
 
   // the grad a value shows at a step: its latest update up to that step
   function gradAt(node, step) {
-    let text = node.grads[0][1];
-    for (const [when, value] of node.grads) if (when <= step) text = value;
-    return text;
+    let grad = data.zero;
+    for (const [when, value] of node.updates) if (when <= step) grad = value;
+    return grad;
+  }
+
+  // the local derivative of an edge, in words and numbers: "∂out/∂x = 1 − out² = 0.5"
+  function partial(edge) {
+    const [, child, position, local] = edges[edge];
+    const op = ops[nodes[child].op];
+    const pick = (list) => list[Math.min(position, list.length) - 1];
+    const formula = pick(op.partials);
+    return `∂out/∂${pick(op.inputs)} = ${formula === local ? local : `${formula} = ${local}`}`;
+  }
+
+  function backwardLines(step) {
+    if (step.seed !== undefined) return [`∂out/∂out = 1: ${gradOf(nodes[step.focus[0]].name)} = ${step.seed}`];
+    const lines = [];
+    let child = null;
+    for (const [edge, upstream, contribution, before, after, nth] of step.contributions) {
+      const [from, to, , local] = edges[edge];
+      if (to !== child) lines.push(`${gradOf(nodes[to].name)} = ${upstream}`);
+      child = to;
+      const users = nodes[from].children.length;
+      const sum = users > 1 ? `; running sum ${before} + ${contribution} = ${after} (${nth} of ${users})` : "";
+      lines.push(`  ${partial(edge)}: ${gradOf(nodes[from].name)} += ${local} × ${upstream} = ${contribution}${sum}`);
+    }
+    return lines;
   }
 
   function mark(className, elements) {
@@ -53,8 +85,10 @@
   function downstream(start) {
     const seen = new Set([start]);
     const stack = [start];
-    while (stack.length) for (const child of nodes[stack.pop()].children) {
-      if (!seen.has(child)) { seen.add(child); stack.push(child); }
+    while (stack.length) {
+      for (const child of nodes[stack.pop()].children) {
+        if (!seen.has(child)) { seen.add(child); stack.push(child); }
+      }
     }
     return seen;
   }
@@ -70,42 +104,50 @@
       if (!node.gradText) return;
       node.gradText.textContent = "grad " + gradAt(node, current);
       const coloured = colour.checked && node.done <= current;
-      node.shape.setAttribute("fill", coloured ? node.fill : node.plainFill);
-      node.elements[0].querySelectorAll("text").forEach((t) => t.setAttribute("fill", coloured ? node.ink : "black"));
+      node.shape.setAttribute("fill", coloured ? data.fills[node.level - 1] : node.plainFill);
+      const ink = coloured ? data.inks[node.level - 1] : "black";
+      node.elements[0].querySelectorAll("text").forEach((t) => t.setAttribute("fill", ink));
     });
-    edges.forEach((edge) => edge.element && edge.element.classList.toggle("ax-hidden", nodes[edge.to].shown > current));
-    mark("ax-current", s.focus.flatMap((i) => nodes[i].elements).concat(s.edges.map((e) => edges[e].element)));
+    edgesOf.forEach((indices, el) => el.classList.toggle("ax-hidden", nodes[edges[indices[0]][1]].shown > current));
+    const focusEdges = s.phase === "inputs" ? [] : s.focus.flatMap((i) => nodes[i].into).map((e) => element(edges[e][4]));
+    mark("ax-current", s.focus.flatMap((i) => nodes[i].elements).concat(focusEdges));
     stepTitle.textContent = s.title;
-    stepText.textContent = s.lines.join("\n");
+    stepText.textContent = (s.phase === "backward" ? backwardLines(s) : s.lines).join("\n");
     inspect();
   }
 
   function inspect() {
-    if (selected === null) { mark("ax-path", []); return; }
+    if (selected === null) return;
     const node = nodes[selected];
     const path = downstream(selected);
-    const pathEdges = edges.filter((e) => path.has(e.from) && path.has(e.to)).map((e) => e.element);
+    const pathEdges = edges.filter(([from, to]) => path.has(from) && path.has(to)).map((edge) => element(edge[4]));
     mark("ax-path", [...path].flatMap((i) => nodes[i].elements).concat(pathEdges));
     const names = (list) => list.map((i) => nodes[i].name).join(", ") || "none";
     const lines = [
       node.name,
-      `kind: ${node.kind}${node.op ? `, op ${node.op} (${node.label})` : ""}`,
-      node.arg === null ? null : `constant argument: ${node.arg}`,
-      `data: ${node.data}  (exactly ${node.exact})`,
+      `kind: ${node.kind}${node.op ? `, op ${node.op}` : ""}${node.id in data.boxes ? `, in ${data.boxes[node.id]}` : ""}`,
+      node.arg === undefined ? null : `constant argument: ${node.arg}`,
+      `data: ${node.data}`,
       `grad at this step: ${gradAt(node, current)}`,
-      `grad after backward: ${node.grad}  (exactly ${node.gradExact})`,
+      `grad after backward: ${node.grad}`,
       `parents: ${names(node.parents)}`,
       `children: ${names(node.children)}`,
     ].filter((line) => line !== null);
     const received = [];
-    steps.forEach((s, when) => (s.contributions || []).forEach((c) => {
-      const edge = edges[c.edge];
-      if (edge.from === selected && when <= current) {
-        received.push(`  step ${when}: from ${nodes[edge.to].name}: ${c.before} + ${c.contribution} = ${c.after}`);
+    steps.forEach((s, when) => (s.contributions || []).forEach(([edge, , contribution, before, after]) => {
+      const [from, to] = edges[edge];
+      if (from === selected && when <= current) {
+        received.push(`  step ${when}, from ${nodes[to].name}: ${before} + ${contribution} = ${after}`);
       }
     }));
     if (received.length) lines.push("contributions to its grad so far:", ...received);
     inspectText.textContent = lines.join("\n");
+  }
+
+  function stop() {
+    clearInterval(timer);
+    timer = null;
+    playButton.textContent = "play";
   }
 
   function play() {
@@ -115,26 +157,19 @@
     timer = setInterval(() => (current >= last ? stop() : show(current + 1)), 700);
   }
 
-  function stop() {
-    clearInterval(timer);
-    timer = null;
-    playButton.textContent = "play";
-  }
-
   const actions = {
     first: () => show(0), back: () => show(current - 1), next: () => show(current + 1), last: () => show(last), play,
   };
-  box.querySelectorAll("[data-action]").forEach((button) => button.addEventListener("click", () => {
-    if (button.dataset.action !== "play") stop();
-    actions[button.dataset.action]();
-  }));
-  const keys = { ArrowLeft: "back", ArrowRight: "next", Home: "first", End: "last", " ": "play" };
-  box.addEventListener("keydown", (event) => {
-    const action = keys[event.key];
-    if (!action || event.target === slider) return;
-    event.preventDefault();
+  function act(action) {
     if (action !== "play") stop();
     actions[action]();
+  }
+  box.querySelectorAll("[data-action]").forEach((button) => button.addEventListener("click", () => act(button.dataset.action)));
+  const keys = { ArrowLeft: "back", ArrowRight: "next", Home: "first", End: "last", " ": "play" };
+  box.addEventListener("keydown", (event) => {
+    if (!(event.key in keys) || event.target === slider) return;
+    event.preventDefault();
+    act(keys[event.key]);
   });
   slider.max = String(last);
   slider.addEventListener("input", () => { stop(); show(Number(slider.value)); });
@@ -147,9 +182,9 @@
   }));
   edgesOf.forEach((indices, el) => {
     el.addEventListener("mouseenter", () => {
-      status.textContent = indices.map((i) => {
-        const e = edges[i];
-        return `∂${nodes[e.to].name}/∂${nodes[e.from].name} (input ${e.position}): ∂out/∂${e.letter} = ${e.formula} = ${e.local}`;
+      status.textContent = indices.map((edge) => {
+        const [from, to, position] = edges[edge];
+        return `${nodes[from].name} → ${nodes[to].name} (input ${position}): ${partial(edge)}`;
       }).join("   ");
     });
     el.addEventListener("mouseleave", () => { status.textContent = ""; });
