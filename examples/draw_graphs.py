@@ -1,4 +1,4 @@
-"""The pictures of the README: one neuron after backward(), and an nn.MLP drawn neuron by neuron.
+"""The pictures of the README: one neuron after backward(), an nn.MLP drawn neuron by neuron, its explorer page.
 
 Run from the repository root: ``python examples/draw_graphs.py`` writes docs/neuron.svg and
 docs/mlp.svg (without a system Graphviz, through the WebAssembly build).
@@ -27,3 +27,8 @@ drawing = autodiff.draw(loss, collapse="neuron", color_by_grad=True)
 drawing.save(docs / "mlp.svg")
 print(f"wrote {docs / 'neuron.svg'} and {docs / 'mlp.svg'} ({drawing!r}; uncollapsed it has "
       f"{len(autodiff.topological_order(loss))} values)")
+
+# the explorer page of the same loss (docs/explorer.png is a screenshot the browser tests take of the neuron's page)
+for collapse in ("neuron", None):
+    page = autodiff.explore(loss, collapse=collapse, max_nodes=500)
+    print(f"explorer page, collapse={collapse!r}: {len(page.html.encode()) / 1000:.0f} KB ({page!r})")

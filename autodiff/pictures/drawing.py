@@ -82,7 +82,8 @@ class Drawing:
     `digraph` is the `graphviz.Digraph`, free to tweak before saving; `source` its DOT text.
     Shows inline in Jupyter. Rendering uses the system Graphviz ``dot`` when it is on ``PATH``;
     without it, SVG comes from Graphviz compiled to WebAssembly and PNG from the optional
-    `graphviz-pure` (see `autodiff.pictures.render`).
+    `graphviz-pure` (see `autodiff.pictures.render`). `node_ids` gives the DOT id each value is drawn
+    as: ``v3`` (its op node is ``o3``), or ``m0`` for a value inside a collapsed module's box.
     """
 
     def __init__(
@@ -92,7 +93,6 @@ class Drawing:
         self.digraph = digraph
         self.values, self.ops, self.boxes = values, ops, boxes
         self.node_ids = node_ids or {}
-        """The DOT id each value is drawn as: ``v3`` (its op node is ``o3``), or ``m0`` inside a module box."""
 
     @property
     def source(self) -> str:
@@ -191,7 +191,7 @@ def _kind(value: Value, root: Value) -> str:
 
 
 def grad_level(grad: float, largest: float) -> int:
-    """The shade of a value's fill by |grad|, from 1 (lightest, 0) to 9 (darkest, the `largest` |grad| or not finite)."""
+    """The shade of a value's fill by |grad|: 1 (lightest) for 0 to 9 (darkest) for `largest` or a non-finite grad."""
     if not math.isfinite(grad):
         return 9
     return 1 + round(8 * abs(grad) / largest) if largest > 0 else 1

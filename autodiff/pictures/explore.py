@@ -60,7 +60,7 @@ _SHOWN_INPUTS = 6  # a variadic op's formula lists this many inputs, then "…"
 _COORDINATES = ("points", "d")  # Graphviz writes them to 1/100 pt; 1/10 pt looks the same and takes less room
 _DECIMAL = re.compile(r"-?\d+\.\d+")
 # attribute values the page's CSS gives instead (None: any value), which shrinks the page by a third
-_CSS_DEFAULTS = {
+_CSS_DEFAULTS: dict[str, dict[str, str | None]] = {
     "text": {"text-anchor": "middle", "font-family": None, "font-size": "11.00"},
     "path": {"fill": "none", "stroke": "black"},
     "polygon": {"fill": "black", "stroke": "black"},
@@ -443,8 +443,8 @@ def _fragment(svg: str, data: dict[str, Any], *, autofocus: bool) -> str:
     focus = " data-autofocus" if autofocus else ""
     return (
         f'<div class="autodiff-explorer" tabindex="0"{focus}>\n<style>\n{style}</style>\n{_CONTROLS}'
-        f'<div class="ax-graph">\n{svg}\n</div>\n{_PANELS}{_LEGEND}</section>\n</div>\n'
-        f'<div class="ax-status" aria-live="polite"></div>\n'
+        f'<div class="ax-graph">\n{svg}\n</div>\n<div class="ax-status" aria-live="polite"></div>\n'
+        f'{_PANELS}{_LEGEND}</section>\n</div>\n'
         f'<script type="application/json" class="ax-data">{_json_for_script(data)}</script>\n'
         f'<script>\n{script}</script>\n</div>\n'
     )

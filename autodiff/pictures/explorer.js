@@ -176,10 +176,19 @@
   colour.checked = data.colorByGrad;
   colour.addEventListener("change", () => show(current));
 
-  valuesOf.forEach((indices, el) => el.addEventListener("click", () => {
-    selected = indices[indices.length - 1];
-    inspect();
-  }));
+  valuesOf.forEach((indices, el) => {
+    el.addEventListener("click", () => {
+      selected = indices[indices.length - 1];
+      inspect();
+    });
+    // unnamed values are called v<index> in the text when their formula is long: hovering tells which
+    el.addEventListener("mouseenter", () => {
+      if (edgesOf.has(el)) return;
+      const node = nodes[indices[indices.length - 1]];
+      status.textContent = `${node.name}: data ${node.data}, grad ${gradAt(node, current)}`;
+    });
+    el.addEventListener("mouseleave", () => { status.textContent = ""; });
+  });
   edgesOf.forEach((indices, el) => {
     el.addEventListener("mouseenter", () => {
       status.textContent = indices.map((edge) => {
@@ -190,6 +199,13 @@
     el.addEventListener("mouseleave", () => { status.textContent = ""; });
   });
 
+  // a small picture is drawn larger, up to 1.5 times, to fill the width it has
+  const natural = svg.getBoundingClientRect();
+  const zoom = Math.min(1.5, box.querySelector(".ax-graph").clientWidth / natural.width);
+  if (zoom > 1) {
+    svg.setAttribute("width", `${natural.width * zoom}px`);
+    svg.setAttribute("height", `${natural.height * zoom}px`);
+  }
   show(0);
   if (box.hasAttribute("data-autofocus")) box.focus();
 })();
