@@ -8,6 +8,8 @@
 (0.7071, -1.5, 1.0)
 """
 
+from importlib import metadata
+
 from autodiff.checking.gradcheck import GradcheckError, gradcheck, numerical_gradient
 from autodiff.checking.gradgradcheck import gradgradcheck
 from autodiff.compiled.function import BatchGradients, CompiledFunction, compile
@@ -17,6 +19,12 @@ from autodiff.core.ops import OPS, Interval, Op
 from autodiff.core.value import Value, dot, max, min, no_grad, sum
 from autodiff.pictures.drawing import Drawing, draw
 from autodiff.pictures.explore import Exploration, explore
+
+try:
+    __version__ = metadata.version("scalar-autodiff")
+except metadata.PackageNotFoundError:  # run from a clone that pip never installed
+    __version__ = "0+unknown"
+"""The installed version of the scalar-autodiff package, read from its metadata."""
 
 __all__ = [
     "OPS",

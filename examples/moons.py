@@ -2,15 +2,16 @@
 
 100 two-moons points (numpy, fixed seed), an SVM max-margin (hinge) loss plus 1e-4 · L2, and
 plain SGD with micrograd's learning rate decaying from 1.0 to 0.1. It reaches 100% training
-accuracy in a few seconds and, when matplotlib is installed (``pip install -e ".[plot]"``), saves
-a picture of the decision boundary.
+accuracy in a few seconds and, when matplotlib is installed (the ``plot`` or ``rl`` extra), saves
+a picture of the decision boundary, decision_boundary.png, in the output folder.
 
-    python examples/moons.py [--steps 100] [--seed 0] [--picture moons.png]
+    python examples/moons.py [--steps 100] [--seed 0] [--out runs/moons]
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from numpy.typing import NDArray
 
 import autodiff
 import nn
+from autodiff.extras import install_command
+from autodiff.files import atomic_write
 
 
 @dataclass(frozen=True)
@@ -112,8 +115,10 @@ def draw_decision_boundary(result: Result, path: Path) -> bool:
     axes.contourf(grid_x, grid_y, (scores > 0).reshape(grid_x.shape), cmap=plt.cm.Spectral, alpha=0.8)
     axes.scatter(result.x[:, 0], result.x[:, 1], c=result.y, s=40, cmap=plt.cm.Spectral, edgecolors="k")
     axes.set_title(f"MLP(2 → 16 → 16 → 1): training accuracy {result.accuracy:.0%}")
-    figure.savefig(path, dpi=100, bbox_inches="tight")
+    picture = io.BytesIO()
+    figure.savefig(picture, format="png", dpi=100, bbox_inches="tight")
     plt.close(figure)
+    atomic_write(path, picture.getvalue())
     return True
 
 
@@ -122,18 +127,20 @@ def main(argv: Sequence[str] | None = None) -> Result:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=Settings.steps, help="SGD steps (default %(default)s)")
     parser.add_argument("--seed", type=int, default=Settings.model_seed, help="seed of the initial weights")
-    parser.add_argument("--picture", type=Path, default=Path("moons.png"),
-                        help="where to save the decision boundary (default %(default)s)")
+    parser.add_argument("--out", type=Path, default=Path("runs/moons"),
+                        help="folder for the picture of the decision boundary (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     result = train(Settings(steps=args.steps, model_seed=args.seed), verbose=not args.quiet)
     seconds = time.perf_counter() - start
     print(f"{result.model}: training accuracy {result.accuracy:.0%} after {args.steps} steps in {seconds:.1f} s")
-    if draw_decision_boundary(result, args.picture):
-        print(f"decision boundary saved to {args.picture}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    picture = args.out / "decision_boundary.png"
+    if draw_decision_boundary(result, picture):
+        print(f"decision boundary saved to {picture}")
     else:
-        print('(install matplotlib, e.g. pip install -e ".[plot]", for a picture of the decision boundary)')
+        print(f"(a picture of the decision boundary needs matplotlib, in the 'plot' extra: {install_command('plot')})")
     return result
 
 

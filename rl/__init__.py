@@ -9,7 +9,10 @@ Exact oracles for environments that expose their model: `value_iteration`, `eval
 Importing `rl` registers the chain MDP as ``"rl/Chain-v0"``.
 """
 
-import gymnasium
+from autodiff.extras import needs_extra
+
+with needs_extra("rl", "rl (and python -m rl)"):
+    import gymnasium
 
 from rl.chain import LEFT, RIGHT, ChainEnv, chain_optimal_q
 from rl.compiled import CompiledQ, per_sample_loss

@@ -19,7 +19,7 @@ from rl.compiled import CompiledQ
 from rl.config import QLearningConfig
 from rl.environments import ObservationEncoder, make_env
 from rl.evaluation import evaluate
-from rl.plot import learning_curve_svg
+from rl.plot import save_learning_curve
 from rl.report import compare_with_optimum
 from rl.success import SUCCESS_RULES
 from rl.training import train
@@ -120,8 +120,10 @@ def _train_command(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=1) + "\n", encoding="utf-8")
     (out / "history.json").write_text(json.dumps(result.history.metrics) + "\n", encoding="utf-8")
-    title = f"Q-learning on {config.env_id} {json.dumps(config.env_kwargs)}, seed {config.seed}"
-    (out / "learning_curve.svg").write_text(learning_curve_svg(result.history, title), encoding="utf-8")
+    kwargs = f" {json.dumps(config.env_kwargs)}" if config.env_kwargs else ""
+    title = f"Q-learning on {config.env_id}{kwargs}, seed {config.seed}"
+    for curve in ("learning_curve.svg", "learning_curve.png"):
+        save_learning_curve(result.history, out / curve, title)
     model_path = out / "q_network.json"
     try:
         nn.save(result.q_network, model_path)
@@ -140,7 +142,7 @@ def _train_command(args: argparse.Namespace) -> int:
         print(f"kept the network of the best greedy evaluation, at step {result.kept_step}")
     print(f"greedy policy: {final}")
     print(compare_with_optimum(player, env, config.discount, config.success))
-    print(f"learning curve: {out / 'learning_curve.svg'}")
+    print(f"learning curve: {out / 'learning_curve.svg'} and .png")
     print(f"Q-network saved to {model_path}; evaluate it with: python -m rl eval {model_path}")
     return 0
 

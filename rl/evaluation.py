@@ -75,9 +75,12 @@ def greedy_policy(q: QFunction | BatchedQFunction, env: gymnasium.Env[Any, Any])
     return np.array([greedy_action(q, x) for x in observations], dtype=np.int64)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class EvaluationResult:
-    """The returns of a greedy policy over some episodes, their mean ± std, and the success rate."""
+    """The returns of a greedy policy over some episodes, their mean ± std, and the success rate.
+
+    Its repr is the summary; the episodes are in `returns`, `lengths` and `successes`.
+    """
 
     returns: tuple[float, ...]
     lengths: tuple[int, ...]
@@ -103,6 +106,9 @@ class EvaluationResult:
             f"return {self.mean_return:.3f} ± {self.std_return:.3f}, success {self.success_rate:.0%} "
             f"over {len(self.returns)} episodes"
         )
+
+    def __repr__(self) -> str:
+        return f"<EvaluationResult: {self}>"
 
 
 def evaluate(

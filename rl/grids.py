@@ -9,7 +9,7 @@ import gymnasium
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["policy_grid", "side_by_side"]
+__all__ = ["Policy", "grid_position", "policy_grid", "side_by_side"]
 
 Policy = Sequence[int] | npt.NDArray[np.integer[Any]]
 """One action index per state."""
@@ -39,6 +39,22 @@ def policy_grid(env: gymnasium.Env[Any, Any], policy: Policy) -> list[str] | Non
         desc = [["." for _ in range(inner.n - 1)] + ["G"]]
         return _draw(desc, policy, _CHAIN_ARROWS, ends="G")
     return None
+
+
+def grid_position(env: gymnasium.Env[Any, Any], state: int) -> tuple[int, int] | None:
+    """The (row, column) of `state` on a grid world that `policy_grid` draws, counted from 0; None for other envs."""
+    inner: Any = env.unwrapped
+    name = type(inner).__name__
+    if name == "FrozenLakeEnv":
+        columns = len(inner.desc[0])
+    elif name == "CliffWalkingEnv":
+        columns = int(inner.shape[1])
+    elif name == "ChainEnv":
+        columns = int(inner.n)
+    else:
+        return None
+    row, column = divmod(state, columns)
+    return row, column
 
 
 def _draw(desc: list[list[str]], policy: Policy, arrows: str, ends: str) -> list[str]:

@@ -1,17 +1,34 @@
-"""A learning curve as an SVG picture, written by hand: no plotting library needed."""
+"""Learning curves drawn by matplotlib (part of the ``rl`` extra), saved as SVG or PNG."""
 
 from __future__ import annotations
 
+import io
+import math
+import os
 from collections.abc import Sequence
-from xml.sax.saxutils import escape
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from autodiff.extras import needs_extra
+from autodiff.files import atomic_write
 from rl.history import History
 
-__all__ = ["learning_curve_svg", "moving_average"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-_WIDTH, _HEIGHT = 720, 400
-_LEFT, _RIGHT, _TOP, _BOTTOM = 70, 20, 40, 50
-_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
+__all__ = ["learning_curve_figure", "learning_curve_svg", "moving_average", "save_learning_curve"]
+
+WIDTH_INCHES, HEIGHT_INCHES, DPI = 8.8, 4.6, 100
+"""At 100 dots per inch the PNG is 880 pixels wide: a README's column, where the text stays readable."""
+
+# (metric, label, style): the exact return is drawn dashed over the played one, so both stay
+# visible where they coincide (a deterministic environment plays exactly its exact return)
+_EVALUATIONS = (
+    ("eval/mean_return", "greedy return (played)", {"color": "#d62728", "linewidth": 3.0, "alpha": 0.75,
+                                                   "marker": "o", "markersize": 5, "zorder": 3}),
+    ("eval/exact_return", "greedy return (exact)", {"color": "#1a1a1a", "linewidth": 1.4, "linestyle": "--",
+                                                   "marker": "x", "markersize": 6, "zorder": 4}),
+)
 
 
 def moving_average(values: Sequence[float], window: int) -> list[float]:
@@ -25,62 +42,74 @@ def moving_average(values: Sequence[float], window: int) -> list[float]:
     return averaged
 
 
-def learning_curve_svg(history: History, title: str, window: int = 20) -> str:
-    """An SVG picture of the training returns (moving average over `window` episodes) and greedy evaluations.
+def learning_curve_figure(history: History, title: str, window: int = 20) -> Figure:
+    """A matplotlib figure of the training returns (moving average over `window` episodes) and greedy evaluations.
 
     Plots ``charts/episodic_return`` averaged, ``eval/mean_return`` and, when recorded,
-    ``eval/exact_return`` against the environment step.
+    ``eval/exact_return`` against the environment step; the legend sits below the axes, off the
+    data. Points that are not finite (a diverged run) are left out. Raises `ValueError` when the
+    history holds no return.
     """
-    series: list[tuple[str, list[tuple[int, float]]]] = []
+    with needs_extra("rl", "rl.plot"):
+        from matplotlib.figure import Figure
+        from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    series: list[tuple[str, list[tuple[int, float]], dict[str, object]]] = []
     if "charts/episodic_return" in history:
         steps = history.steps("charts/episodic_return")
         smooth = moving_average(history.values("charts/episodic_return"), window)
-        series.append((f"training return (mean of {window} episodes)", list(zip(steps, smooth, strict=True))))
-    for name, label in [("eval/mean_return", "greedy return (played)"), ("eval/exact_return", "greedy return (exact)")]:
-        if name in history:
-            series.append((label, history[name]))
-    points = [p for _, s in series for p in s]
-    if not points:
-        raise ValueError("the history has no returns to plot")
-    x_max = max(max(step for step, _ in points), 1)
-    y_min, y_max = min(v for _, v in points), max(v for _, v in points)
-    if y_max - y_min < 1e-12:
-        y_min, y_max = y_min - 1, y_max + 1
-    plot_width, plot_height = _WIDTH - _LEFT - _RIGHT, _HEIGHT - _TOP - _BOTTOM
+        series.append((f"training return (mean of the last {window} episodes)", list(zip(steps, smooth, strict=True)),
+                       {"color": "#1f77b4", "linewidth": 1.5, "zorder": 2}))
+    series.extend((label, history[name], style) for name, label, style in _EVALUATIONS if name in history)
+    if not any(points for _, points, _ in series):
+        raise ValueError("the history has no returns to plot (no charts/episodic_return nor eval/mean_return)")
 
-    def x_of(step: float) -> float:
-        return _LEFT + plot_width * step / x_max
+    figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI, layout="constrained")
+    axes = figure.add_subplot()
+    for label, points, style in series:
+        finite = [(step, value) for step, value in points if math.isfinite(value)]
+        axes.plot([step for step, _ in finite], [value for _, value in finite], label=label, **style)  # type: ignore[arg-type]
+    axes.set_title(title, fontsize=13)
+    axes.set_xlabel("environment step", fontsize=11)
+    axes.set_ylabel("return", fontsize=11)
+    axes.set_xlim(left=0)
+    for axis in (axes.xaxis, axes.yaxis):
+        axis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]))
+        axis.set_major_formatter(FuncFormatter(_round_number))
+    axes.tick_params(labelsize=10)
+    axes.grid(color="#dddddd", linewidth=0.8)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=len(series), frameon=False, fontsize=10)
+    return figure
 
-    def y_of(value: float) -> float:
-        return _TOP + plot_height * (y_max - value) / (y_max - y_min)
 
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_WIDTH}" height="{_HEIGHT}" '
-        f'viewBox="0 0 {_WIDTH} {_HEIGHT}" font-family="sans-serif" font-size="12">',
-        f'<rect width="{_WIDTH}" height="{_HEIGHT}" fill="white"/>',
-        f'<text x="{_WIDTH / 2}" y="22" text-anchor="middle" font-size="15">{escape(title)}</text>',
-        f'<rect x="{_LEFT}" y="{_TOP}" width="{plot_width}" height="{plot_height}" fill="none" stroke="#444"/>',
-    ]
-    for i in range(5):
-        value = y_min + (y_max - y_min) * i / 4
-        step = x_max * i / 4
-        parts.append(f'<line x1="{_LEFT}" x2="{_LEFT + plot_width}" y1="{y_of(value):.1f}" y2="{y_of(value):.1f}" '
-                     f'stroke="#ddd"/>')
-        parts.append(f'<text x="{_LEFT - 6}" y="{y_of(value) + 4:.1f}" text-anchor="end">{value:.3g}</text>')
-        parts.append(f'<text x="{x_of(step):.1f}" y="{_TOP + plot_height + 18}" text-anchor="middle">{step:.0f}</text>')
-    parts.append(f'<text x="{_LEFT + plot_width / 2}" y="{_HEIGHT - 10}" text-anchor="middle">environment step</text>')
-    parts.append(f'<text x="16" y="{_TOP + plot_height / 2}" text-anchor="middle" '
-                 f'transform="rotate(-90 16 {_TOP + plot_height / 2})">return</text>')
-    for i, (label, data) in enumerate(series):
-        color = _COLORS[i % len(_COLORS)]
-        coordinates = " ".join(f"{x_of(step):.1f},{y_of(value):.1f}" for step, value in data)
-        parts.append(f'<polyline points="{coordinates}" fill="none" stroke="{color}" stroke-width="1.5"/>')
-        if len(data) < 60:
-            parts.extend(f'<circle cx="{x_of(step):.1f}" cy="{y_of(value):.1f}" r="2.5" fill="{color}"/>'
-                         for step, value in data)
-        legend_y = _TOP + 16 + 16 * i
-        parts.append(f'<line x1="{_LEFT + 10}" x2="{_LEFT + 30}" y1="{legend_y - 4}" y2="{legend_y - 4}" '
-                     f'stroke="{color}" stroke-width="2"/>')
-        parts.append(f'<text x="{_LEFT + 36}" y="{legend_y}">{escape(label)}</text>')
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
+def learning_curve_svg(history: History, title: str, window: int = 20) -> str:
+    """The learning curve of `learning_curve_figure` as SVG text."""
+    return _figure_bytes(learning_curve_figure(history, title, window), "svg").decode("utf-8")
+
+
+def save_learning_curve(history: History, path: str | os.PathLike[str], title: str, window: int = 20) -> Path:
+    """Save the learning curve to `path`, as SVG or PNG (880 pixels wide) after its extension; returns the path."""
+    target = Path(path)
+    file_format = target.suffix.lower().lstrip(".")
+    if file_format not in ("svg", "png"):
+        raise ValueError(f"a learning curve is saved as .svg or .png, not {target.suffix or 'without extension'}: "
+                         f"{target}")
+    return atomic_write(target, _figure_bytes(learning_curve_figure(history, title, window), file_format))
+
+
+def _figure_bytes(figure: Figure, file_format: str) -> bytes:
+    with needs_extra("rl", "rl.plot"):
+        import matplotlib
+
+    buffer = io.BytesIO()
+    # a fixed salt for the SVG's element ids and no date: the same history gives the same file
+    with matplotlib.rc_context({"svg.hashsalt": "learning-curve", "svg.fonttype": "path"}):
+        figure.savefig(buffer, format=file_format, metadata={"Date": None} if file_format == "svg" else None)
+    return buffer.getvalue()
+
+
+def _round_number(value: float, _position: object = None) -> str:
+    """A tick label without exponent: 1,690 and -13, 0.25 as 0.25."""
+    if value == int(value):
+        return f"{int(value):,}".replace("-", "−")
+    return f"{value:,.10g}".replace("-", "−")

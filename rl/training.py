@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import gymnasium
-from tqdm import tqdm
 
 import nn
+from autodiff.extras import needs_extra
 from rl.compiled import CompiledQ
 from rl.config import QLearningConfig
 from rl.environments import ObservationEncoder, make_env
@@ -21,6 +21,9 @@ from rl.exact import evaluate_policy
 from rl.history import History
 from rl.replay import ReplayBuffer, Transition
 from rl.update import Optimizer, loss_function, td_update
+
+with needs_extra("rl", "the progress bar of rl.train"):
+    from tqdm import tqdm
 
 __all__ = ["TrainResult", "make_q_network", "train"]
 

@@ -3,7 +3,11 @@
 import doctest
 import importlib
 import math
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -56,13 +60,24 @@ def test_a_gradient_lost_through_data_fails_with_a_table_naming_the_input():
         gradcheck(leaks_through_data, [0.5, 2.0])
     message = str(caught.value)
     assert "1 of 2 partial derivatives" in message
-    assert "point: inputs[0] = 0.5, inputs[1] = 2.0" in message
+    # inputs given as a list are labelled by f's parameter names
+    assert "point: x = 0.5, y = 2.0" in message
     rows = table_rows(message)
     # d/dy: analytical 0 (no path), numerical x = 0.5, absolute error 0.5, relative error 1
-    assert rows[1] == (True, ["0", "1", "0", "0.5", "5.0e-01", "1.0e+00", "←", "first", "mismatch"])
-    assert rows[0][0] is False and rows[0][1][:2] == ["0", "0"] and len(rows) == 2
-    assert "no path in the graph between input 1 and output 0" in message
+    assert rows[1] == (True, ["0", "1", "(y)", "0", "0.5", "5.0e-01", "1.0e+00", "←", "first", "mismatch"])
+    assert rows[0][0] is False and rows[0][1][:3] == ["0", "0", "(x)"] and len(rows) == 2
+    assert "no path in the graph between input 1 (y) and output 0" in message
     assert ".data" in message
+
+
+def test_inputs_without_a_parameter_name_are_numbered_and_named_leaves_keep_their_names():
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(lambda *inputs: leaks_through_data(*inputs), [0.5, 2.0])
+    assert "point: inputs[0] = 0.5, inputs[1] = 2.0" in str(caught.value)
+    assert "between input 1 and output 0" in str(caught.value)
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(leaks_through_data, [Value(0.5, name="weight"), 2.0])
+    assert "point: weight = 0.5, y = 2.0" in str(caught.value)
 
 
 def test_named_inputs_label_the_report_and_are_passed_by_keyword():
@@ -93,7 +108,7 @@ def test_an_infinite_gradient_is_a_mismatch_in_the_table():
     assert gradcheck(lambda x: x.leaky_relu(-1.0).sqrt(), [0.0], raise_exception=False) is False
     with pytest.raises(GradcheckError) as caught:
         gradcheck(lambda x: x.leaky_relu(-1.0).sqrt(), [0.0])
-    assert marked_cells(str(caught.value))[0][:4] == ["0", "0", "-inf", "0"]
+    assert marked_cells(str(caught.value))[0][:5] == ["0", "0", "(x)", "-inf", "0"]
     assert "sqrt(0): its local derivative is inf here" in " ".join(str(caught.value).split())
     # NaN (0 · inf) too: the reviewer's norm at the origin
     assert gradcheck(lambda x: (x * x).sqrt(), [0.0], raise_exception=False) is False
@@ -199,7 +214,7 @@ def test_f_must_return_values():
 
 
 def test_f_undefined_within_eps_is_a_value_error_naming_the_input():
-    with pytest.raises(ValueError, match=r"moving input 0 by -1e-06 raised ValueError"):
+    with pytest.raises(ValueError, match=r"moving input 0 \(x\) by -1e-06 raised ValueError"):
         gradcheck(lambda x: x.log(), [1e-7])
 
 
@@ -277,3 +292,40 @@ def test_docstring_examples_run():
     # autodiff.gradcheck is the function; the module of the same name is imported by name
     results = doctest.testmod(importlib.import_module("autodiff.checking.gradcheck"))
     assert results.attempted > 0 and results.failed == 0
+
+
+USER_TESTS = '''
+from autodiff import Value, gradcheck, gradgradcheck
+from autodiff.testing import assert_gradients_close
+
+
+def test_gradcheck():
+    gradcheck(lambda x, w: x * Value(w.data), [0.5, -1.5])
+
+
+def test_assert_gradients_close():
+    assert_gradients_close(lambda x, w: x * Value(w.data), [0.5, -1.5])
+
+
+def test_gradgradcheck():
+    gradgradcheck(lambda x, w: x * x * Value(w.data), [0.5, -1.5])
+'''
+
+
+def test_in_pytest_a_failure_shows_the_callers_line_then_the_report_not_the_librarys_source(tmp_path):
+    (tmp_path / "test_user.py").write_text(USER_TESTS, encoding="utf-8")
+    root = Path(__file__).resolve().parents[1]
+    finished = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_user.py"], cwd=tmp_path,
+        capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert "3 failed" in finished.stdout
+    failures = re.split(r"_{5,} test_\w+ _{5,}", finished.stdout)[1:]
+    assert len(failures) == 3
+    for failure in failures:
+        lines = failure.strip().splitlines()
+        caller = next(i for i, line in enumerate(lines) if line.startswith(">"))
+        # the test's own line, then at once the error and its table: no frame of the library
+        assert lines[caller + 1].startswith("E       autodiff.checking.gradcheck.GradcheckError: ")
+        assert "1 (w)" in failure
+        assert "autodiff/checking" not in failure

@@ -59,8 +59,8 @@ def _tanh_dropping_the_graph() -> Op:
 def test_an_op_whose_derivative_rule_drops_the_graph_fails(monkeypatch):
     monkeypatch.setattr(autodiff.core.value, "_TANH", _tanh_dropping_the_graph())
     assert autodiff.gradcheck(Value.tanh, [0.7])
-    with pytest.raises(GradcheckError, match=r"df/d\(input 0\)\s+0\s+0\s+-0\.7"):
-        gradgradcheck(Value.tanh, [0.7])
+    with pytest.raises(GradcheckError, match=r"df/dx\s+0 \(x\)\s+0\s+-0\.7"):
+        gradgradcheck(lambda x: x.tanh(), [0.7])
 
 
 def test_at_a_kink_the_numbers_differ_as_documented():
@@ -86,8 +86,8 @@ def test_the_users_values_keep_their_data_and_grad():
 
 
 def test_undefined_near_the_point_is_a_value_error_naming_the_input():
-    with pytest.raises(ValueError, match=r"moving input 0 by -1e-06 raised"):
-        gradgradcheck(Value.log, [1e-7])
+    with pytest.raises(ValueError, match=r"moving input 0 \(x\) by -1e-06 raised"):
+        gradgradcheck(lambda x: x.log(), [1e-7])
 
 
 @pytest.mark.parametrize(
@@ -147,4 +147,4 @@ def test_a_broken_op_in_the_last_output_only_is_named(monkeypatch):
     monkeypatch.setattr(autodiff.core.value, "_TANH", _tanh_dropping_the_graph())
     with pytest.raises(GradcheckError, match=r"wrong in f\[1\] of the 2 outputs") as raised:
         gradgradcheck(lambda x: [x.exp(), x.tanh()], [0.7])
-    assert re.search(r"✗ df\[1\]/d\(input 0\)\s+0\s+0\s+-0\.7", str(raised.value))
+    assert re.search(r"✗ df\[1\]/dx\s+0 \(x\)\s+0\s+-0\.7", str(raised.value))

@@ -47,12 +47,13 @@ def test_make_moons_rejects_bad_arguments(n, noise):
 
 
 def test_the_demo_reaches_full_training_accuracy(demo, tmp_path, capsys):
-    result = demo.main(["--steps", "50", "--quiet", "--picture", str(tmp_path / "moons.png")])
+    result = demo.main(["--steps", "50", "--quiet", "--out", str(tmp_path / "moons")])
     assert result.accuracy == 1.0
     assert len(result.history) == 50
     assert result.history[-1].loss < 0.1 * result.history[0].loss
     assert result.history[0].lr == 1.0 and result.history[-1].lr == pytest.approx(1.0 - 0.9 * 49 / 50)
     assert "training accuracy 100%" in capsys.readouterr().out
+    assert (tmp_path / "moons" / "decision_boundary.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_the_demo_draws_the_decision_boundary_only_with_matplotlib(demo, tmp_path):

@@ -147,7 +147,8 @@ def test_cli_trains_saves_and_evaluates(tmp_path, capsys):
     assert json.loads((out / "config.json").read_text())["total_steps"] == 400
     assert "charts/episodic_return" in json.loads((out / "history.json").read_text())
     svg = ElementTree.parse(out / "learning_curve.svg").getroot()
-    assert svg.tag.endswith("svg") and svg.findall("{http://www.w3.org/2000/svg}polyline")
+    assert svg.tag.endswith("svg")
+    assert (out / "learning_curve.png").read_bytes().startswith(b"\x89PNG")
     assert main(["eval", str(out / "q_network.json"), "--episodes", "2"]) == 0
     assert "greedy policy of MLP(6 → 8 → 2" in capsys.readouterr().out
     assert main(["eval", str(out / "q_network.json"), "--env", "CartPole-v1"]) == 2

@@ -9,6 +9,7 @@ True
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 import random
@@ -80,7 +81,8 @@ def gradcheck(
     _check_tolerance("rtol", rtol)
     if not isinstance(directions, int) or isinstance(directions, bool) or directions < 1:
         raise ValueError(f"gradcheck() directions must be an int >= 1, got {directions!r}")
-    point = _Point.of(inputs, "gradcheck()")
+    __tracebackhide__ = True  # pytest shows the caller's line and the report, not this function's source
+    point = _Point.of(inputs, "gradcheck()", f)
     outputs = point.outputs(f)
     try:
         jacobian = _analytical_jacobian(outputs, point)
@@ -121,7 +123,7 @@ def numerical_gradient(f: Callable[..., Value], inputs: Inputs, *, eps: float = 
     one entry per input, in order. Raises `ValueError` if `f` is undefined within `eps` of the point.
     """
     _check_step(eps)
-    point = _Point.of(inputs, "numerical_gradient()")
+    point = _Point.of(inputs, "numerical_gradient()", f)
     result = point.call(f)
     if not isinstance(result, Value):
         raise TypeError(
@@ -155,7 +157,8 @@ class _Point:
     data: list[float]
 
     @classmethod
-    def of(cls, inputs: Inputs, where: str) -> _Point:
+    def of(cls, inputs: Inputs, where: str, f: Callable[..., object] | None = None) -> _Point:
+        """The point of `inputs`; an input given positionally without a name is named after `f`'s parameter."""
         if isinstance(inputs, str | bytes) or not isinstance(inputs, Iterable):
             raise TypeError(
                 f"{where} inputs must be a sequence of numbers or Values, or a mapping name -> "
@@ -166,9 +169,11 @@ class _Point:
             raise ValueError(f"{where} needs at least one input to differentiate with respect to")
         leaves: list[Value] = []
         names: list[str | None] = []
+        parameters = _positional_parameters(f)
         for index, (key, x) in enumerate(items):
             leaves.append(_leaf(x, key, index, where))
-            names.append(key if key is not None else leaves[-1].name)
+            names.append(next((name for name in (key, leaves[-1].name) if name is not None),
+                              parameters[index] if index < len(parameters) else None))
         if len(set(leaves)) < len(leaves):
             raise ValueError(f"{where} got the same Value twice: pass each leaf once")
         keywords = [str(name) for name in names] if isinstance(inputs, Mapping) else None
@@ -216,6 +221,18 @@ class _Point:
         return numbers
 
 
+def _positional_parameters(f: Callable[..., object] | None) -> list[str]:
+    """The names of `f`'s parameters that take positional arguments, in order (none for ``*args``)."""
+    try:
+        signature = inspect.signature(f) if f is not None else None
+    except (TypeError, ValueError):  # some callables (builtins, C functions) have no signature
+        return []
+    if signature is None:
+        return []
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return [p.name for p in signature.parameters.values() if p.kind in positional]
+
+
 def _leaf(x: object, key: str | None, index: int, where: str) -> Value:
     if key is not None and not isinstance(key, str):
         raise TypeError(f"{where} input names must be str, got {type(key).__name__} {key!r}")
@@ -246,6 +263,7 @@ def _as_outputs(result: object) -> tuple[Value, ...]:
 
 
 def _analytical_jacobian(outputs: Sequence[Value], point: _Point) -> list[list[float]]:
+    __tracebackhide__ = True
     """d(output k)/d(input i) by backward(), twice per output: both calls must agree exactly."""
     graph = {node: node.grad for out in outputs for node in topological_order(out)}
     graph.update((leaf, leaf.grad) for leaf in point.leaves)

@@ -59,7 +59,8 @@ def gradgradcheck(
     _check_step(eps)
     _check_tolerance("atol", atol)
     _check_tolerance("rtol", rtol)
-    point = _Point.of(inputs, "gradgradcheck()")
+    __tracebackhide__ = True  # pytest shows the caller's line and the report, not this function's source
+    point = _Point.of(inputs, "gradgradcheck()", f)
     leaves = point.leaves
     returned = point.call(f)
     outputs = _as_outputs(returned)

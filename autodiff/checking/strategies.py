@@ -8,11 +8,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 
-from hypothesis import assume, currently_in_test_context
-from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
-from hypothesis.strategies import SearchStrategy
-
 from autodiff.checking.comparison import shown_number
 from autodiff.checking.diagnosis import _replay
 from autodiff.checking.gradcheck import Inputs, Outputs, _Point, gradcheck
@@ -20,6 +15,13 @@ from autodiff.core._op_calls import apply_to_values, forward_on_floats
 from autodiff.core.graph import topological_order
 from autodiff.core.ops import OPS, VARIADIC, Interval, Op
 from autodiff.core.value import Value
+from autodiff.extras import needs_extra
+
+with needs_extra("testing", "autodiff.testing"):
+    from hypothesis import assume, currently_in_test_context
+    from hypothesis import strategies as st
+    from hypothesis.errors import InvalidArgument
+    from hypothesis.strategies import SearchStrategy
 
 __all__ = [
     "OpCall",
@@ -427,11 +429,12 @@ def assert_gradients_close(
     moves by ±`eps`, the point is not checked: inside a Hypothesis test the example is discarded
     (``hypothesis.assume(False)``), outside one `ValueError` says which op is at which kink.
     """
+    __tracebackhide__ = True  # pytest shows the caller's line and the report, not this function's source
     if kinks not in ("report", "skip"):
         raise InvalidArgument(f"assert_gradients_close() kinks must be 'report' or 'skip', got {kinks!r}")
     _check_margin(kink_margin, "assert_gradients_close", "kink_margin")
     if kinks == "skip":
-        point = _Point.of(inputs, "assert_gradients_close()")
+        point = _Point.of(inputs, "assert_gradients_close()", f)
         near = _near_kink(point.outputs(f), point.leaves, kink_margin * max(1.0, *map(abs, point.data)), eps)
         if near is not None:
             if currently_in_test_context():

@@ -37,7 +37,17 @@ class Value:
     # The inputs live in slots of their own rather than in a tuple: one object per node instead
     # of two halves both the memory and the work of Python's cyclic garbage collector.
     # A unary op keeps its input in _x, a binary op in _x and _y, a variadic op a tuple in _xs.
-    __slots__ = ("data", "grad", "name", "op", "arg", "_x", "_y", "_xs")
+    # A dict of slots gives each attribute its docstring: help(Value.grad) shows it.
+    __slots__ = {
+        "data": "The number this node holds (a float): the input's value, or the op's result on its inputs.",
+        "grad": "d(output)/d(this node) after backward(), a float; leaves accumulate it across calls.",
+        "name": "An optional label (str or None) shown by draw() and in gradcheck reports; nn sets parameter names.",
+        "op": "The `Op` of `autodiff.OPS` that made this node, or None for a leaf.",
+        "arg": "The op's constant argument (the 3 of x ** 3, the 2.0 of x * 2, a leaky_relu slope), or None.",
+        "_x": "The input of a unary op, or the first input of a binary one.",
+        "_y": "The second input of a binary op.",
+        "_xs": "The inputs of a variadic op (sum, dot, max, min), as a tuple.",
+    }
     # numpy scalars on the left defer to Value's reflected operators instead of broadcasting
     __array_ufunc__ = None
 
@@ -76,52 +86,66 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{named})"
 
     def __float__(self) -> float:
+        """self.data, so float(x) and math functions read the number (without a graph)."""
         return self.data
 
     # arithmetic: a Value on each side is a binary op, a number on one side a constant argument
     def __add__(self, other: Operand) -> Value:
+        """self + other: a `Value` on both sides is an `add` node, a number one `add_const` node with it as `arg`."""
         return _binary(_ADD, self, other) if type(other) is Value else _constant(_ADD_CONST, self, other)
 
     def __radd__(self, other: Number) -> Value:
+        """number + self: an `add_const` node."""
         return _constant(_ADD_CONST, self, other)
 
     def __sub__(self, other: Operand) -> Value:
+        """self − other: a `sub` node, or for a number an `add_const` node with −number as `arg`."""
         if type(other) is Value:
             return _binary(_SUB, self, other)
         constant = _to_constant(other)
         return NotImplemented if constant is None else _apply(_ADD_CONST, self, -constant)
 
     def __rsub__(self, other: Number) -> Value:
+        """number − self: an `rsub_const` node."""
         return _constant(_RSUB_CONST, self, other)
 
     def __mul__(self, other: Operand) -> Value:
+        """self · other: a `mul` node, or for a number a `mul_const` node with it as `arg`."""
         return _binary(_MUL, self, other) if type(other) is Value else _constant(_MUL_CONST, self, other)
 
     def __rmul__(self, other: Number) -> Value:
+        """number · self: a `mul_const` node."""
         return _constant(_MUL_CONST, self, other)
 
     def __truediv__(self, other: Operand) -> Value:
+        """self / other: a `div` node, or for a number a `div_const` node. Raises `ZeroDivisionError` for 0."""
         return _binary(_DIV, self, other) if type(other) is Value else _constant(_DIV_CONST, self, other)
 
     def __rtruediv__(self, other: Number) -> Value:
+        """number / self: an `rdiv_const` node. Raises `ZeroDivisionError` if self is 0."""
         return _constant(_RDIV_CONST, self, other)
 
     def __pow__(self, other: Operand) -> Value:
+        """self ** other: a `pow` node, or for a number a `pow_const` node with the exponent as `arg`."""
         return _binary(_POW, self, other) if type(other) is Value else _constant(_POW_CONST, self, other)
 
     def __rpow__(self, other: Number) -> Value:
+        """number ** self: an `rpow_const` node. Raises `ValueError` unless the base is > 0."""
         base = _to_constant(other)
         if base is not None and not base > 0:
             raise ValueError(f"c ** x needs a base c > 0 (the gradient needs log c), got c = {base!r}")
         return _constant(_RPOW_CONST, self, other)
 
     def __neg__(self) -> Value:
+        """−self: a `neg` node."""
         return _apply(_NEG, self)
 
     def __pos__(self) -> Value:
+        """+self: self itself, no new node."""
         return self
 
     def __abs__(self) -> Value:
+        """abs(self): an `abs` node (subgradient 0 at 0)."""
         return _apply(_ABS, self)
 
     # functions of one Value: one line each, the rule lives in the op table

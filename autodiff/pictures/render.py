@@ -23,6 +23,8 @@ import subprocess
 import sysconfig
 import threading
 
+from autodiff.extras import install_command
+
 __all__ = ["DEFAULT_TIMEOUT", "FORMATS", "RenderError", "render"]
 
 FORMATS = ("svg", "png", "pdf")
@@ -62,7 +64,7 @@ def render(
     graphviz_pure = _program("graphviz-pure")
     if format == "png" and graphviz_pure is not None:
         return _run(graphviz_pure, source, format, timeout)
-    pip_route = " or pip install 'scalar-autodiff[png]'" if format == "png" else ""
+    pip_route = f", or install the 'png' extra: {install_command('png')}" if format == "png" else ""
     raise RenderError(
         f"{format.upper()} needs Graphviz's dot program, which is not on PATH: {_INSTALL_GRAPHVIZ}"
         f"{pip_route}; SVG needs nothing more"
