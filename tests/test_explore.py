@@ -275,3 +275,13 @@ def test_infinite_grads_are_shown_as_inf():
     x = Value(0.0, name="x")
     data = explore(x.sqrt()).data
     assert data["nodes"][0]["grad"] == "inf" and math.isinf(float(data["edges"][0][3]))
+
+
+def test_the_readme_example_runs_as_written(tmp_path, monkeypatch):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Watching backprop", 1)[1].split("\n## ", 1)[0]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # the README's own text, not user input
+    assert (tmp_path / "neuron.html").read_text(encoding="utf-8") == namespace["page"].html
