@@ -57,13 +57,17 @@ class Page:
     def __init__(self, driver, exploration, path):
         from selenium.webdriver.common.by import By
 
-        self.driver, self.data, self.by = driver, exploration.data, By
-        exploration.save(path)
+        self.driver, self.by = driver, By
+        if isinstance(exploration, str):  # a page of the test's own
+            path.write_text(exploration, encoding="utf-8")
+        else:
+            self.data = exploration.data
+            exploration.save(path)
         self.url = path.resolve().as_uri()
         driver.get_log("performance")  # drop what came before this page
         driver.get_log("browser")
         driver.get(self.url)
-        self.box = driver.find_element(By.CSS_SELECTOR, ".autodiff-explorer")
+        self.box = driver.find_element(By.CSS_SELECTOR, "body > *")
 
     def find(self, selector):
         return self.driver.find_element(self.by.CSS_SELECTOR, selector)
@@ -83,11 +87,11 @@ class Page:
             "return [...arguments[0].querySelectorAll('.node.ax-hidden')].map((g) => g.id);", self.box))
 
     def requests(self):
-        """The URL of every request the page made."""
+        """The URL of every request made for the page's document (Chromium's own new-tab page has others)."""
         urls = []
         for entry in self.driver.get_log("performance"):
             message = json.loads(entry["message"])["message"]
-            if message["method"] == "Network.requestWillBeSent":
+            if message["method"] == "Network.requestWillBeSent" and message["params"]["documentURL"] == self.url:
                 urls.append(message["params"]["request"]["url"])
         return urls
 
@@ -129,7 +133,7 @@ def check_clean(page, name):
     ARTIFACTS.mkdir(exist_ok=True)
     page.box.screenshot(str(ARTIFACTS / f"explorer-{name}.png"))
     assert page.errors() == []
-    assert set(page.requests()) <= {page.url}  # the page itself, nothing else
+    assert set(page.requests()) == {page.url}  # the page itself, nothing else
 
 
 def click(page, element_id):
@@ -162,7 +166,7 @@ def test_a_neuron_step_by_step(browser, tmp_path):
     from selenium.webdriver.common.action_chains import ActionChains
 
     edge = next(e for e in page.data["edges"] if e[0] == 2)
-    ActionChains(page.driver).move_to_element(page.find(f".ax-graph svg #{edge[4]} path")).perform()
+    ActionChains(page.driver).move_to_element(page.find(f".ax-graph svg #{edge[4]} polygon")).perform()
     assert page.find(".ax-status").text == "x → x × w (input 1): ∂out/∂x = y = -3"
     check_clean(page, "neuron")
 
@@ -214,3 +218,11 @@ def test_a_hostile_name_is_text_and_runs_nothing(browser, tmp_path):
     assert page.find(".ax-step pre").text == f"{HOSTILE} = 2"
     assert page.driver.execute_script("return document.querySelectorAll('script').length") == 2
     check_clean(page, "hostile")
+
+
+def test_the_request_log_sees_what_a_page_loads(browser, tmp_path):
+    # the check that the explorer loads nothing is only as good as this log
+    (tmp_path / "picture.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>', encoding="utf-8")
+    page = Page(browser, '<!DOCTYPE html><body><img src="picture.svg"></body>', tmp_path / "loads.html")
+    page.find("img")
+    assert set(page.requests()) == {page.url, (tmp_path / "picture.svg").as_uri()}
