@@ -4,8 +4,9 @@ Usage: ``python benchmarks/cartpole.py [--seeds 1 2 3 4 5] [--episodes 100] [--j
 
 Each seed trains with `rl.TUNED_SETTINGS["CartPole-v1"]` (what ``python -m rl --env CartPole-v1
 --seed S`` runs), keeping the network of the best periodic greedy evaluation; that network is then
-played greedily for `--episodes` episodes from reset seeds that training never used. The issue's
-bar: a mean return ≥ 475 for at least 3 of 5 seeds, each run under 20 minutes.
+played greedily for `--episodes` episodes from reset seeds that training never used. The bar: a
+mean return ≥ 475 for at least 4 of 5 seeds, each run under a minute on a 2-core machine. A
+progress bar (tqdm) shows each seed's training as it goes.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def main() -> None:
           f"{'greedy return (' + str(args.episodes) + ' episodes)':>34}", flush=True)
     rows = []
     for seed in args.seeds:
-        result = rl.train(rl.tuned_config("CartPole-v1", seed=seed))
+        result = rl.train(rl.tuned_config("CartPole-v1", seed=seed), progress=True)
         final = rl.evaluate(rl.CompiledQ(result.q_network), "CartPole-v1", args.episodes, seed=FRESH_SEED + seed,
                             success="survival")
         steps = result.history.steps("eval/mean_return")[-1]

@@ -64,8 +64,52 @@ def _micrograd_style_step(
     return total.data, grads
 
 
+class LeanNumpyStep:
+    """The step as the leanest numpy can write it: the floor for any engine on this model.
+
+    The parameters live in one flat array, in `nn.MLP`'s order (each neuron's weights, then its
+    bias), seen as one ``(n_out, n_in + 1)`` matrix per layer; the gradients likewise. A step is a
+    matrix product per layer forward and two back, the hinge loss, the L2 term and the SGD update,
+    all on arrays.
+    """
+
+    def __init__(self, weights: Sequence[float], sizes: Sequence[int], x: np.ndarray, y: np.ndarray):
+        self.theta = np.array(weights, dtype=np.float64)
+        self.grad = np.zeros_like(self.theta)
+        self.x, self.y = x, y
+        self.layers, self.grads = [], []
+        start = 0
+        for nin, nout in zip(sizes[:-1], sizes[1:], strict=True):
+            end = start + nout * (nin + 1)
+            self.layers.append(self.theta[start:end].reshape(nout, nin + 1))
+            self.grads.append(self.grad[start:end].reshape(nout, nin + 1))
+            start = end
+
+    def __call__(self) -> tuple[float, np.ndarray]:
+        """One step; returns the loss and the gradient (a flat array in parameter order)."""
+        outputs = [self.x]
+        for depth, layer in enumerate(self.layers):
+            pre = outputs[-1] @ layer[:, :-1].T + layer[:, -1]
+            outputs.append(np.maximum(pre, 0.0) if depth < len(self.layers) - 1 else pre)
+        margins = 1.0 - self.y * outputs[-1][:, 0]
+        n = len(self.y)
+        loss = np.maximum(margins, 0.0).sum() / n + ALPHA * np.dot(self.theta, self.theta)
+        upstream = ((margins > 0) * (-self.y / n))[:, None]
+        for depth in range(len(self.layers) - 1, -1, -1):
+            layer, grad = self.layers[depth], self.grads[depth]
+            if depth < len(self.layers) - 1:
+                upstream = upstream * (outputs[depth + 1] > 0)
+            grad[:, :-1] = upstream.T @ outputs[depth]
+            grad[:, -1] = upstream.sum(axis=0)
+            if depth:
+                upstream = upstream @ layer[:, :-1]
+        self.grad += 2.0 * ALPHA * self.theta
+        self.theta -= LEARNING_RATE * self.grad
+        return float(loss), self.grad
+
+
 class MoonsStep:
-    """The five variants of W1 as zero-argument callables, plus the agreement check."""
+    """The six variants of W1 as zero-argument callables, plus the agreement check."""
 
     def __init__(self, points: int = 100, seed: int = 1):
         self.x, labels = nn.datasets.make_moons(points, noise=0.1, seed=seed)
@@ -83,12 +127,14 @@ class MoonsStep:
         self.compiled_model = self._copy(template)
         self.compiled_params = self.compiled_model.parameters()
         self.compiled_opt = nn.SGD(self.compiled_params, lr=LEARNING_RATE)
+        self.compiled_theta = np.array(self.weights)
         scale = 1.0 / points
         self.compiled_loss = autodiff.compile(
             lambda x0, x1, label: (1 - label * self.compiled_model([x0, x1])[0]).relu() * scale,
             params=self.compiled_params,
         )
         self.network = nn.reference.network_of(template)
+        self.lean_numpy = LeanNumpyStep(self.weights, [2, 16, 16, 1], self.x, self.y)
 
     @staticmethod
     def _copy(template: nn.MLP) -> nn.MLP:
@@ -115,16 +161,18 @@ class MoonsStep:
         self.fused_opt.step()
         return loss.data, grads
 
-    def compiled(self) -> tuple[float, list[float]]:
-        """W1(c): the same `nn.MLP` traced once and replayed on the whole batch by `autodiff.compile`."""
-        params = self.compiled_params
-        self.compiled_opt.zero_grad()
-        data_loss = self.compiled_loss.backward(self.samples)
-        penalty = ALPHA * autodiff.dot(params, params)
-        penalty.backward()
-        grads = [p.grad for p in params]
-        self.compiled_opt.step()
-        return data_loss + penalty.data, grads
+    def compiled(self) -> tuple[float, np.ndarray]:
+        """W1(c): the same `nn.MLP` compiled once (`autodiff.compile`), its parameters in one array.
+
+        The batch's loss and gradient come from the compiled function called with ``params=``;
+        the L2 term and the SGD step (`nn.SGD.update`) run on the parameter array.
+        """
+        theta = self.compiled_theta
+        result = self.compiled_loss.value_and_grad(self.samples, params=theta)
+        grads = result.params + (2.0 * ALPHA) * theta
+        loss = float(result.values.sum()) + ALPHA * float(np.dot(theta, theta))
+        self.compiled_opt.update(theta, grads)
+        return loss, grads
 
     def numpy_floor(self) -> tuple[float, list[float]]:
         """W1(d): the step as numpy matrix backprop (`nn.reference`), the floor for this model."""
@@ -142,6 +190,7 @@ class MoonsStep:
             ("fused", self.fused),
             ("compiled", self.compiled),
             ("numpy", self.numpy_floor),
+            ("lean numpy", self.lean_numpy),
         ):
             loss, grads = step()
             worst = max(abs(a - b) for a, b in zip(grads, reference_grads, strict=True))

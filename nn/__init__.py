@@ -14,7 +14,15 @@ MLP(2 → 16 → 16 → 1, activation=relu)
 from nn import datasets, reference
 from nn.activations import ACTIVATIONS, Activation
 from nn.init import INITS
-from nn.losses import binary_cross_entropy_with_logits, hinge_loss, huber_loss, mse_loss, sse_loss
+from nn.losses import (
+    binary_cross_entropy_with_logits,
+    hinge_loss,
+    huber,
+    huber_loss,
+    mse_loss,
+    squared_error,
+    sse_loss,
+)
 from nn.mlp import MLP, Layer, Neuron
 from nn.module import Module
 from nn.optim import SGD, Adam, Optimizer
@@ -34,10 +42,12 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "datasets",
     "hinge_loss",
+    "huber",
     "huber_loss",
     "load",
     "mse_loss",
     "reference",
     "save",
+    "squared_error",
     "sse_loss",
 ]

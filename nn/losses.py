@@ -14,20 +14,47 @@ from collections.abc import Sequence
 import autodiff
 from autodiff import Value
 
-__all__ = ["binary_cross_entropy_with_logits", "hinge_loss", "huber_loss", "mse_loss", "sse_loss"]
+__all__ = [
+    "binary_cross_entropy_with_logits",
+    "hinge_loss",
+    "huber",
+    "huber_loss",
+    "mse_loss",
+    "squared_error",
+    "sse_loss",
+]
 
 Operands = Sequence[Value | float]
 """Predictions or targets: a sequence of Values or numbers (a list, tuple or 1-D array)."""
 
 
+def squared_error(prediction: Value, target: Value | float) -> Value:
+    """(p − t)² for one prediction and its target: the term of `sse_loss` and `mse_loss`."""
+    error = prediction - target
+    return error * error
+
+
+def huber(prediction: Value, target: Value | float, delta: float = 1.0) -> Value:
+    """The Huber term of one prediction and its target: the term `huber_loss` averages.
+
+    ½ d² when |d| ≤ `delta` and `delta` · (|d| − ½ `delta`) beyond, for d = p − t, written as
+    ½ c² + δ (|d| − c) with c = min(|d|, δ): the piece is chosen inside the ops, per value, so a
+    compiled trace (`nn.MLP.compile`) picks it per sample instead of freezing the first sample's
+    branch. ``min`` sends the gradient to |d| on a tie, so |d| = δ takes the quadratic piece.
+    """
+    size = abs(prediction - target)
+    clipped = autodiff.min([size, delta])
+    return 0.5 * (clipped * clipped) + delta * (size - clipped)
+
+
 def sse_loss(predictions: Operands, targets: Operands) -> Value:
     """The sum of squared errors Σ (p − t)², the lecture's loss."""
-    return autodiff.sum([_squared_error(p, t) for p, t in _pairs("sse_loss", predictions, targets)])
+    return autodiff.sum([squared_error(p, t) for p, t in _pairs("sse_loss", predictions, targets)])
 
 
 def mse_loss(predictions: Operands, targets: Operands) -> Value:
     """The mean squared error (1/n) Σ (p − t)², as ``torch.nn.functional.mse_loss``."""
-    return _mean([_squared_error(p, t) for p, t in _pairs("mse_loss", predictions, targets)])
+    return _mean([squared_error(p, t) for p, t in _pairs("mse_loss", predictions, targets)])
 
 
 def huber_loss(predictions: Operands, targets: Operands, delta: float = 1.0) -> Value:
@@ -39,14 +66,7 @@ def huber_loss(predictions: Operands, targets: Operands, delta: float = 1.0) -> 
     if not isinstance(delta, numbers.Real) or isinstance(delta, bool) or not delta > 0:
         raise ValueError(f"huber_loss() delta must be a number > 0, got {delta!r}")
     delta = float(delta)
-
-    def term(p: Value, t: Value | float) -> Value:
-        error = p - t
-        if abs(error.data) <= delta:
-            return 0.5 * (error * error)
-        return delta * (abs(error) - 0.5 * delta)
-
-    return _mean([term(p, t) for p, t in _pairs("huber_loss", predictions, targets)])
+    return _mean([huber(p, t, delta) for p, t in _pairs("huber_loss", predictions, targets)])
 
 
 def hinge_loss(scores: Operands, labels: Operands) -> Value:
@@ -73,11 +93,6 @@ def binary_cross_entropy_with_logits(logits: Operands, targets: Operands) -> Val
         if not 0.0 <= _data(target) <= 1.0:
             raise ValueError(f"binary_cross_entropy_with_logits() targets must lie in [0, 1], got {_data(target)!r}")
     return _mean([logit.softplus() - target * logit for logit, target in pairs])
-
-
-def _squared_error(p: Value, t: Value | float) -> Value:
-    error = p - t
-    return error * error
 
 
 def _mean(terms: list[Value]) -> Value:

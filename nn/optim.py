@@ -7,6 +7,9 @@ import numbers
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from autodiff import Value
 from nn.module import _finite_float, _listed, _short
 
@@ -48,8 +51,21 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self) -> None:
-        """Update every parameter from its grad."""
-        raise NotImplementedError(f"{type(self).__name__} must define step()")
+        """Update every parameter from its grad: `update` on arrays read from the Values, written back."""
+        params = self.params
+        data = np.array([p.data for p in params])
+        self.update(data, np.array([p.grad for p in params]))
+        for p, x in zip(params, data.tolist(), strict=True):
+            p.data = x
+
+    def update(self, data: NDArray[np.float64], grad: NDArray[np.float64]) -> None:
+        """The step on arrays: `data` (the parameters' values, in order) is updated in place from `grad`.
+
+        For a training loop that keeps its parameters in an array, such as a compiled function
+        called with ``params=``: the same update as `step`, to the last bit, with no Value read
+        or written.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must define update()")
 
     def state_dict(self) -> dict[str, Any]:
         """The hyperparameters and per-parameter buffers as plain JSON values: what resuming needs."""
@@ -100,21 +116,20 @@ class SGD(Optimizer):
     ) -> None:
         super().__init__(params, lr)
         self.momentum, self.weight_decay, self.nesterov = _sgd_settings(momentum, weight_decay, nesterov)
-        self._buffers: list[float] | None = None
+        self._buffers: NDArray[np.float64] | None = None
 
-    def step(self) -> None:
-        """One update of every parameter from its grad."""
+    def update(self, data: NDArray[np.float64], grad: NDArray[np.float64]) -> None:
+        """One SGD step on arrays (see `Optimizer.update`)."""
         lr, momentum, decay = self.lr, self.momentum, self.weight_decay
+        g = grad + decay * data if decay else grad
         if not momentum:
-            for p in self.params:
-                p.data -= lr * (p.grad + decay * p.data if decay else p.grad)
+            data -= lr * g
             return
-        first = self._buffers is None
-        buffers = self._buffers = self._buffers or [0.0] * len(self.params)
-        for i, p in enumerate(self.params):
-            g = p.grad + decay * p.data if decay else p.grad
-            buffers[i] = g if first else momentum * buffers[i] + g
-            p.data -= lr * (g + momentum * buffers[i] if self.nesterov else buffers[i])
+        if self._buffers is None:
+            self._buffers = np.array(g, dtype=np.float64)
+        else:
+            self._buffers = momentum * self._buffers + g
+        data -= lr * (g + momentum * self._buffers if self.nesterov else self._buffers)
 
     def state_dict(self) -> dict[str, Any]:
         """The hyperparameters and the momentum buffer b (one float per parameter, in order) as JSON values.
@@ -128,7 +143,7 @@ class SGD(Optimizer):
             "weight_decay": self.weight_decay,
             "nesterov": self.nesterov,
             "num_parameters": len(self.params),
-            "momentum_buffer": None if self._buffers is None else list(self._buffers),
+            "momentum_buffer": None if self._buffers is None else self._buffers.tolist(),
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -145,7 +160,7 @@ class SGD(Optimizer):
         buffer = state["momentum_buffer"]
         buffers = None if buffer is None else _floats(buffer, "momentum_buffer", len(self.params))
         self.lr, self.momentum, self.weight_decay, self.nesterov = lr, momentum, decay, nesterov
-        self._buffers = buffers
+        self._buffers = None if buffers is None else np.array(buffers)
 
 
 class Adam(Optimizer):
@@ -169,22 +184,20 @@ class Adam(Optimizer):
         super().__init__(params, lr)
         self.betas, self.eps, self.weight_decay = _adam_settings(betas, eps, weight_decay)
         self.steps = 0
-        self._m = [0.0] * len(self.params)
-        self._v = [0.0] * len(self.params)
+        self._m = np.zeros(len(self.params))
+        self._v = np.zeros(len(self.params))
 
-    def step(self) -> None:
-        """One update of every parameter from its grad."""
+    def update(self, data: NDArray[np.float64], grad: NDArray[np.float64]) -> None:
+        """One Adam step on arrays (see `Optimizer.update`)."""
         self.steps += 1
         lr, eps, decay = self.lr, self.eps, self.weight_decay
         beta1, beta2 = self.betas
         correction1 = 1.0 - beta1**self.steps
         correction2 = 1.0 - beta2**self.steps
-        m, v, sqrt = self._m, self._v, math.sqrt
-        for i, p in enumerate(self.params):
-            g = p.grad + decay * p.data if decay else p.grad
-            m[i] = beta1 * m[i] + (1.0 - beta1) * g
-            v[i] = beta2 * v[i] + (1.0 - beta2) * g * g
-            p.data -= lr * (m[i] / correction1) / (sqrt(v[i] / correction2) + eps)
+        g = grad + decay * data if decay else grad
+        self._m = beta1 * self._m + (1.0 - beta1) * g
+        self._v = beta2 * self._v + (1.0 - beta2) * g * g
+        data -= lr * (self._m / correction1) / (np.sqrt(self._v / correction2) + eps)
 
     def state_dict(self) -> dict[str, Any]:
         """The hyperparameters, `steps` and the moments m, v (one float per parameter, in order) as JSON values."""
@@ -196,8 +209,8 @@ class Adam(Optimizer):
             "weight_decay": self.weight_decay,
             "steps": self.steps,
             "num_parameters": len(self.params),
-            "exp_avg": list(self._m),
-            "exp_avg_sq": list(self._v),
+            "exp_avg": self._m.tolist(),
+            "exp_avg_sq": self._v.tolist(),
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -223,7 +236,7 @@ class Adam(Optimizer):
             # a mean of squares: a negative one would make √v̂ fail at the next step
             raise ValueError(f"exp_avg_sq[{negative[0]}] is {v[negative[0]]!r}, but it must be >= 0")
         self.lr, self.betas, self.eps, self.weight_decay = lr, betas, eps, decay
-        self.steps, self._m, self._v = steps, m, v
+        self.steps, self._m, self._v = steps, np.array(m), np.array(v)
 
 
 def _sgd_settings(momentum: object, weight_decay: object, nesterov: object) -> tuple[float, float, bool]:

@@ -36,22 +36,36 @@ from rl.exact import (
     value_iteration,
 )
 from rl.history import History
-from rl.replay import ReplayBuffer, Transition
+from rl.learners import CompiledLearner, QLearner, ValueGraphLearner, make_learner
 from rl.success import SUCCESS_RULES, SuccessRule, is_success
 from rl.training import TrainResult, make_q_network, train
+from rl.transitions import ReplayBuffer, Transition, TransitionBatch
 from rl.tuned import TUNED_SETTINGS, tuned_config
-from rl.update import Loss, Optimizer, UpdateStats, loss_function, td_targets, td_update
+from rl.update import (
+    OPTIMIZER_MAKERS,
+    TD_LOSSES,
+    Loss,
+    Optimizer,
+    TDLoss,
+    UpdateStats,
+    loss_function,
+    td_targets,
+    td_update,
+)
 
 __all__ = [
     "DEFAULT_MAX_EPISODE_STEPS",
     "LEFT",
     "LOSSES",
     "OPTIMIZERS",
+    "OPTIMIZER_MAKERS",
     "RIGHT",
     "SUCCESS_RULES",
+    "TD_LOSSES",
     "TUNED_SETTINGS",
     "BatchedQFunction",
     "ChainEnv",
+    "CompiledLearner",
     "CompiledQ",
     "EvaluationResult",
     "History",
@@ -60,13 +74,17 @@ __all__ = [
     "Optimizer",
     "PolicyEvaluation",
     "QFunction",
+    "QLearner",
     "QLearningConfig",
     "ReplayBuffer",
     "SuccessRule",
+    "TDLoss",
     "TabularModel",
     "TrainResult",
     "Transition",
+    "TransitionBatch",
     "UpdateStats",
+    "ValueGraphLearner",
     "ValueIterationResult",
     "chain_optimal_q",
     "evaluate",
@@ -76,6 +94,7 @@ __all__ = [
     "is_success",
     "loss_function",
     "make_env",
+    "make_learner",
     "make_q_network",
     "tabular_model",
     "td_targets",

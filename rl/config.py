@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
+import nn
 from rl.success import SUCCESS_RULES
+from rl.update import OPTIMIZER_MAKERS, TD_LOSSES
 
 __all__ = ["LOSSES", "OPTIMIZERS", "QLearningConfig"]
 
-LOSSES = ("sum", "mean", "huber")
-"""The TD losses: the lecture's sum of squares, their mean, and the mean Huber loss."""
-OPTIMIZERS = ("adam", "sgd")
-"""The optimizers: `nn.Adam` and `nn.SGD`."""
-ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "linear")
+LOSSES = tuple(TD_LOSSES)
+"""The TD losses (`rl.TD_LOSSES`): the lecture's sum of squares, their mean, and the mean Huber loss."""
+OPTIMIZERS = tuple(OPTIMIZER_MAKERS)
+"""The optimizers (`rl.OPTIMIZER_MAKERS`): `nn.Adam` and `nn.SGD`."""
+ACTIVATIONS = tuple(nn.ACTIVATIONS)
+
+if TYPE_CHECKING:
+    ActivationName: TypeAlias = str
+    OptimizerName: TypeAlias = str
+    LossName: TypeAlias = str
+else:  # at run time, Literals of the registries' names, which the command line offers as choices
+    ActivationName, OptimizerName, LossName = Literal[ACTIVATIONS], Literal[OPTIMIZERS], Literal[LOSSES]
 
 
 @dataclass(frozen=True)
@@ -41,8 +50,8 @@ class QLearningConfig:
     """Stop after this many finished episodes, if that comes before `total_steps`; None: no limit."""
     hidden_sizes: tuple[int, ...] = (32,)
     """Widths of the Q-network's hidden layers; the output layer has one unit per action."""
-    activation: Literal["relu", "leaky_relu", "tanh", "sigmoid", "linear"] = "relu"
-    """Activation of the hidden layers: relu, leaky_relu, tanh, sigmoid or linear."""
+    activation: ActivationName = "relu"
+    """Activation of the hidden layers: one of `nn.ACTIVATIONS` (relu, leaky_relu, tanh, sigmoid, linear)."""
     discount: float = 0.9
     """Discount factor (α in the lecture, γ elsewhere), in [0, 1]. The default is 0.9, not the usual
     0.99: the max in the target turns noise into a bias that bootstrapping multiplies by up to
@@ -52,20 +61,21 @@ class QLearningConfig:
     anneal_lr: bool = False
     """Decay the learning rate linearly from `learning_rate` toward 0 over the run (as CleanRL's PPO
     does): it settles the greedy policy where the values of actions are close (slippery FrozenLake)."""
-    optimizer: Literal["adam", "sgd"] = "adam"
+    optimizer: OptimizerName = "adam"
     """adam (`nn.Adam`) or sgd (`nn.SGD`, the lecture's w ← w − β∇L)."""
     momentum: float = 0.0
     """Momentum of SGD, in [0, 1]; with Adam it must stay 0 (Adam has no such setting)."""
-    loss: Literal["sum", "mean", "huber"] = "mean"
+    loss: LossName = "mean"
     """TD loss over a mini-batch: sum (the lecture's Σ_m (Q̂_m − Q̃_m)²), mean (its mean), or huber
     (mean Huber loss). The default is mean: with the sum, the step grows with the batch size."""
     huber_delta: float = 1.0
     """Where the Huber loss turns from quadratic to linear; other losses must leave it at 1.0."""
     compiled: bool = True
-    """Compute the mini-batch updates and the greedy actions (of ε-greedy play and of the greedy
-    evaluations) with compiled replays of the Q-network (`rl.CompiledQ`, `nn.MLP.compile`) rather
-    than a graph of Values per sample: the same targets, loss and gradients up to float rounding, and
-    so the same actions except between Q-values within rounding of each other; several times faster."""
+    """Learn with the compiled Q-network, its weights in numpy arrays (`rl.CompiledLearner`, `rl.CompiledQ`,
+    `nn.MLP.compile`) rather than a graph of Values per sample (`rl.ValueGraphLearner`), for the
+    mini-batch updates and the greedy actions (of ε-greedy play and of the greedy evaluations): the
+    same targets, loss and gradients up to float rounding, and so the same actions except between
+    Q-values within rounding of each other; tens of times faster."""
     batch_size: int = 32
     """Transitions per mini-batch sampled from the replay buffer."""
     buffer_size: int = 10_000

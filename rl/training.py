@@ -10,17 +10,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import gymnasium
+import numpy as np
 
 import nn
 from autodiff.extras import needs_extra
-from rl.compiled import CompiledQ
 from rl.config import QLearningConfig
 from rl.environments import ObservationEncoder, make_env
-from rl.evaluation import evaluate, greedy_action, greedy_policy
+from rl.evaluation import evaluate, greedy_policy
 from rl.exact import evaluate_policy
 from rl.history import History
-from rl.replay import ReplayBuffer, Transition
-from rl.update import Optimizer, loss_function, td_update
+from rl.learners import make_learner
+from rl.transitions import ReplayBuffer, Transition
 
 with needs_extra("rl", "the progress bar of rl.train"):
     from tqdm import tqdm
@@ -58,13 +58,14 @@ def train(
     """Train a Q-network on `env` (default: ``config.env_id``) by semi-gradient Q-learning.
 
     Each step plays ε-greedily, stores the transition in the replay buffer, and (after the
-    warm-up, every `train_frequency` steps) takes one `rl.td_update` on a sampled mini-batch
-    (``CompiledQ.td_update``, the same update on the compiled graph, when ``config.compiled``,
-    which also plays the greedy actions, in training and in the evaluations, on the compiled graph).
+    warm-up, every `train_frequency` steps) takes one TD update on a sampled mini-batch. The
+    Q-function is a `rl.QLearner` chosen once by ``config.compiled``: the compiled network on
+    arrays (`rl.CompiledLearner`), or a graph of Values per update (`rl.ValueGraphLearner`,
+    `rl.td_update`); it plays the greedy actions, in training and in the evaluations.
     One generator seeded with ``config.seed`` drives the environment's resets and spaces, the
-    network's initialisation, ε-greedy play and replay sampling: the same config gives the same
-    `history`. A passed `env` instance is used in place of ``config.env_id`` (the greedy
-    evaluations play a deep copy of it). `progress` shows a tqdm progress bar. With
+    network's initialisation, ε-greedy play and replay sampling (through a numpy generator seeded
+    from it): the same config gives the same `history`. A passed `env` instance is used in place
+    of ``config.env_id`` (the greedy evaluations play a deep copy of it). `progress` shows a tqdm progress bar. With
     ``config.keep_best`` the returned network is the one of the best greedy evaluation.
     """
     if not isinstance(config, QLearningConfig):
@@ -84,32 +85,29 @@ def train(
     reset_seed = rng.getrandbits(31)
     # evaluations draw from their own stream, so how often they run does not change training
     eval_rng = random.Random(rng.getrandbits(64))
+    sampling = np.random.default_rng(rng.getrandbits(64))
     encode = ObservationEncoder(env.observation_space)
     n_actions = int(env.action_space.n)  # type: ignore[attr-defined]  # make_env checked: Discrete
     first_action = int(env.action_space.start)  # type: ignore[attr-defined]
-    q = make_q_network(config, encode.size, n_actions, rng)
-    target_q = q if config.target_sync_period is None else _copy_network(q)
-    optimizer = _make_optimizer(config, q)
-    loss = loss_function(config.loss, config.huber_delta)
-    compiled = CompiledQ(q, target_q, loss=config.loss, huber_delta=config.huber_delta) if config.compiled else None
+    learner = make_learner(config, make_q_network(config, encode.size, n_actions, rng))
+    optimizer = learner.optimizer
     buffer = ReplayBuffer(config.buffer_size)
     history = History()
     knows_model = isinstance(env.observation_space, gymnasium.spaces.Discrete) and all(
         hasattr(env.unwrapped, name) for name in ("P", "initial_state_distrib")
     )
 
-    best_return, kept = -math.inf, (0, _weights(q))
+    best_return, kept = -math.inf, (0, learner.weights())
 
     def record_evaluation(step: int) -> None:
         nonlocal best_return, kept
-        # the compiled network plays the same greedy actions as the Value graph, faster
-        player = compiled or q
+        player = learner.player()
         result = evaluate(player, eval_env, config.eval_episodes, seed=eval_rng.getrandbits(31), success=config.success)
         history.record("eval/mean_return", step, result.mean_return)
         history.record("eval/std_return", step, result.std_return)
         history.record("eval/success_rate", step, result.success_rate)
         if config.keep_best and result.mean_return > best_return:
-            best_return, kept = result.mean_return, (step, _weights(q))
+            best_return, kept = result.mean_return, (step, learner.weights())
         if knows_model:
             exact = evaluate_policy(eval_env, greedy_policy(player, eval_env), success=config.success)
             history.record("eval/exact_return", step, exact.value)
@@ -128,7 +126,7 @@ def train(
         if explore:
             action = rng.randrange(n_actions)
         else:
-            action = compiled.greedy_action(x) if compiled else greedy_action(q, x)
+            action = learner.greedy_action(x)
         observation, reward, terminated, truncated, _ = env.step(first_action + action)
         next_x = encode(observation)
         # only a terminated step stops the bootstrap: a truncated one stores terminated=False
@@ -148,15 +146,11 @@ def train(
             episode_return, episode_length = 0.0, 0
 
         if step > config.learning_starts and step % config.train_frequency == 0:
-            batch = buffer.sample(config.batch_size, rng)
-            if compiled:
-                stats = compiled.td_update(optimizer, batch, discount=config.discount)
-            else:
-                stats = td_update(q, target_q, optimizer, batch, discount=config.discount, loss=loss)
+            stats = learner.td_update(buffer.sample_arrays(config.batch_size, sampling), config.discount)
             history.record("losses/td_loss", step, stats.loss)
             history.record("losses/q_values", step, stats.mean_q)
         if config.target_sync_period is not None and step % config.target_sync_period == 0:
-            _set_weights(target_q, _weights(q))
+            learner.sync_target()
         if config.eval_period is not None and step % config.eval_period == 0:
             record_evaluation(step)
         bar.update()
@@ -165,29 +159,9 @@ def train(
     bar.close()
     if config.eval_period is None or step % config.eval_period != 0:
         record_evaluation(step)
-    kept_step = step
-    if config.keep_best:
-        kept_step, weights = kept
-        _set_weights(q, weights)
+    kept_step, weights = kept if config.keep_best else (step, None)
+    q = learner.network(weights)
     return TrainResult(q, history, config, time.perf_counter() - started, episodes, kept_step)
-
-
-def _copy_network(q: nn.MLP) -> nn.MLP:
-    # a fixed seed: drawing the copy's throwaway initial weights must not use the run's generator
-    copy_of_q = nn.MLP(q.nin, q.nouts, activation=q.activation, rng=0)
-    _set_weights(copy_of_q, _weights(q))
-    return copy_of_q
-
-
-def _weights(q: nn.MLP) -> list[float]:
-    return [p.data for p in q.parameters()]
-
-
-def _set_weights(q: nn.MLP, weights: list[float]) -> None:
-    # not load_state_dict: a diverged run's NaN weights are copied like any others, so the run
-    # goes on and its history shows the divergence instead of stopping at a target sync
-    for parameter, value in zip(q.parameters(), weights, strict=True):
-        parameter.data = value
 
 
 def _copy_env(env: gymnasium.Env[Any, Any]) -> gymnasium.Env[Any, Any]:
@@ -199,8 +173,3 @@ def _copy_env(env: gymnasium.Env[Any, Any]) -> gymnasium.Env[Any, Any]:
             f"be copied ({error}); pass its id as config.env_id instead"
         ) from error
 
-
-def _make_optimizer(config: QLearningConfig, q: nn.MLP) -> Optimizer:
-    if config.optimizer == "sgd":
-        return nn.SGD(q.parameters(), config.learning_rate, momentum=config.momentum)
-    return nn.Adam(q.parameters(), config.learning_rate)

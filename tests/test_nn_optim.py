@@ -3,6 +3,7 @@
 import json
 import math
 
+import numpy as np
 import pytest
 
 import nn
@@ -265,3 +266,55 @@ def test_load_state_dict_errors_change_nothing(kind, entries, error, message):
 def test_load_state_dict_takes_a_dict():
     with pytest.raises(TypeError, match="takes the dict state_dict"):
         nn.SGD([Value(1.0)], lr=0.1).load_state_dict([("lr", 0.1)])
+
+
+def _scalar_step(kind, settings, state, data, grad):
+    """One step written parameter by parameter with floats, as torch.optim documents it."""
+    lr, decay = settings["lr"], settings.get("weight_decay", 0.0)
+    g = [gi + decay * x if decay else gi for x, gi in zip(data, grad, strict=True)]
+    if kind == "adam":
+        state["t"] += 1
+        beta1, beta2 = settings.get("betas", (0.9, 0.999))
+        eps = settings.get("eps", 1e-8)
+        c1, c2 = 1.0 - beta1 ** state["t"], 1.0 - beta2 ** state["t"]
+        state["m"] = [beta1 * m + (1.0 - beta1) * gi for m, gi in zip(state["m"], g, strict=True)]
+        state["v"] = [beta2 * v + (1.0 - beta2) * gi * gi for v, gi in zip(state["v"], g, strict=True)]
+        return [x - lr * (m / c1) / (math.sqrt(v / c2) + eps)
+                for x, m, v in zip(data, state["m"], state["v"], strict=True)]
+    momentum = settings.get("momentum", 0.0)
+    if not momentum:
+        return [x - lr * gi for x, gi in zip(data, g, strict=True)]
+    b = g if state["b"] is None else [momentum * bi + gi for bi, gi in zip(state["b"], g, strict=True)]
+    state["b"] = b
+    step = [gi + momentum * bi for gi, bi in zip(g, b, strict=True)] if settings.get("nesterov") else b
+    return [x - lr * si for x, si in zip(data, step, strict=True)]
+
+
+@pytest.mark.parametrize("kind, settings", [
+    ("sgd", {"lr": 0.1}),
+    ("sgd", {"lr": 0.05, "weight_decay": 0.01}),
+    ("sgd", {"lr": 0.1, "momentum": 0.9}),
+    ("sgd", {"lr": 0.1, "momentum": 0.8, "nesterov": True, "weight_decay": 0.02}),
+    ("adam", {"lr": 1e-2}),
+    ("adam", {"lr": 3e-3, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1}),
+])
+def test_the_array_update_is_the_values_step_to_the_last_bit(kind, settings):
+    # step() on Values, update() on an array and a float-by-float loop, from the same random
+    # gradients for six steps: identical numbers, so the compiled path trains as the Value graph does
+    rng = np.random.default_rng(3)
+    start = rng.normal(size=7)
+    values = [Value(x) for x in start.tolist()]
+    make = nn.Adam if kind == "adam" else nn.SGD
+    on_values, on_arrays = make(values, **settings), make([Value(0.0) for _ in values], **settings)
+    data = start.copy()
+    floats = start.tolist()
+    state = {"t": 0, "m": [0.0] * 7, "v": [0.0] * 7, "b": None}
+    for _ in range(6):
+        grad = rng.normal(size=7)
+        for p, g in zip(values, grad.tolist(), strict=True):
+            p.grad = g
+        on_values.step()
+        on_arrays.update(data, grad)
+        floats = _scalar_step(kind, settings, state, floats, grad.tolist())
+        assert [p.data for p in values] == data.tolist() == floats
+    assert on_values.state_dict() == on_arrays.state_dict()

@@ -129,15 +129,15 @@ def test_an_unknown_loss_is_named_in_the_error():
 
 
 def _count_compiled_updates(monkeypatch):
-    """The batch size of every `CompiledQ.td_update` from now on, in a list that grows."""
+    """The batch size of every compiled TD gradient (`CompiledQ.td_gradient`) from now on, in a list that grows."""
     batches = []
-    original = rl.CompiledQ.td_update
+    original = rl.CompiledQ.td_gradient
 
-    def counting(self, optimizer, batch, *, discount):
-        batches.append(len(batch))
-        return original(self, optimizer, batch, discount=discount)
+    def counting(self, batch, discount, **weights):
+        batches.append(len(batch.actions))
+        return original(self, batch, discount, **weights)
 
-    monkeypatch.setattr(rl.CompiledQ, "td_update", counting)
+    monkeypatch.setattr(rl.CompiledQ, "td_gradient", counting)
     return batches
 
 
@@ -169,8 +169,8 @@ def test_a_short_cartpole_run_trains_through_the_compiled_graph(monkeypatch):
     original_evaluate = rl.training.evaluate
 
     def recording_evaluate(q, *args, **kwargs):
-        assert isinstance(q, rl.CompiledQ)  # the greedy evaluations play the compiled network too
-        evaluated.append(q.q.state_dict())
+        assert isinstance(q, rl.CompiledLearner)  # the greedy evaluations play the compiled network too
+        evaluated.append(q.weights())
         return original_evaluate(q, *args, **kwargs)
 
     monkeypatch.setattr("rl.training.evaluate", recording_evaluate)
@@ -189,7 +189,8 @@ def test_a_short_cartpole_run_trains_through_the_compiled_graph(monkeypatch):
     assert result.kept_step == next(step for step, value in evaluations if value == best)
     assert all(1 <= value <= 500 for _, value in evaluations)
     assert result.kept_step < 2_000  # so the network returned is not simply the last one
-    assert result.q_network.state_dict() == evaluated[[step for step, _ in evaluations].index(result.kept_step)]
+    kept = evaluated[[step for step, _ in evaluations].index(result.kept_step)]
+    assert [p.data for p in result.q_network.parameters()] == kept
 
 
 @pytest.mark.parametrize(("env_id", "env_kwargs"), [("FrozenLake-v1", {"map_name": "8x8"}), ("CliffWalking-v1", {})])
@@ -259,6 +260,6 @@ def test_training_evaluates_through_the_compiled_network_with_the_same_results(m
     for compiled in (False, True):
         history = rl.train(rl.QLearningConfig(**settings, compiled=compiled)).history
         histories[compiled] = {name: values for name, values in history.metrics.items() if name.startswith("eval/")}
-    assert players == ["MLP"] * 3 + ["CompiledQ"] * 3
+    assert players == ["MLP"] * 3 + ["CompiledLearner"] * 3
     assert histories[True] == histories[False]
     assert len(histories[True]["eval/exact_return"]) == 3

@@ -69,13 +69,13 @@ def test_the_lectures_loop_learns_the_chain(compiled, monkeypatch):
     on a graph of Values (`rl.td_update`); with True, the same update replayed by `rl.CompiledQ`.
     """
     value_graph_updates = []
-    original_update = rl.training.td_update
+    original_update = rl.learners.td_update
 
     def counting_update(*args, **kwargs):
         value_graph_updates.append(1)
         return original_update(*args, **kwargs)
 
-    monkeypatch.setattr("rl.training.td_update", counting_update)
+    monkeypatch.setattr("rl.learners.td_update", counting_update)
     config = rl.QLearningConfig(**CHAIN, hidden_sizes=(8,), discount=0.9, loss="sum", optimizer="sgd",
                                 learning_rate=0.01, target_sync_period=None, total_steps=2000,
                                 eval_period=None, eval_episodes=1, seed=0, compiled=compiled)

@@ -1,22 +1,24 @@
-"""Compiled batched replay: trace a per-sample function of Values once, replay it on numpy batches.
+"""`autodiff.compile`: trace a per-sample function of Values once, run it on numpy batches.
 
 `autodiff.compile(f, params=...)` is to a scalar graph what ``jax.jit(jax.vmap(f))`` is to an
 array program. On the first call, `f` runs once on `Value` placeholders for one sample; the
-recorded graph is then scheduled in *levels* (a node's level is one more than its inputs'), and
-the nodes of one level that share an op become **one** vectorized numpy call over all those
-nodes and every sample of the batch at once. The rules come from the op table, evaluated on the
-`NUMPY` backend: no op is written twice.
+recorded graph is then compiled (`autodiff.compiled.program`) into matrix products where its
+nodes form layers of neurons, fused chains of element-wise ops, and one vectorised numpy call per
+group of same-op nodes elsewhere. The rules come from the op table, evaluated on the `NUMPY`
+backend: no op is written twice. Results equal the Value graph's up to float rounding (a matrix
+product may add in another order).
 
 Parameters (shared scalars such as a network's weights) are read from their `Value`'s current
-`data` at every call, so an optimizer can update them between calls. Any other Value that `f`
-uses without receiving it (a captured constant) is frozen at its value when traced. As with
-``jax.jit``, Python control flow on ``.data`` inside `f` is frozen at the branch the first sample
-took; ops such as ``relu`` and ``max`` are data-dependent *inside* the op and replay correctly.
+`data` at every call, so an optimizer can update them between calls, unless the call passes them
+as one array (``params=``), which skips reading the Values: a training loop that keeps its weights
+in an array calls it so. Any other Value that `f` uses without receiving it (a captured constant)
+is frozen at its value when traced. As with ``jax.jit``, Python control flow on ``.data`` inside
+`f` is frozen at the branch the first sample took; ops such as ``relu`` and ``max`` are
+data-dependent *inside* the op and replay correctly.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from autodiff.core._op_calls import apply_to_values
+from autodiff.compiled.program import Buffers, Program
 from autodiff.core.backends import FLOAT, NUMPY
 from autodiff.core.graph import topological_order
 from autodiff.core.ops import VARIADIC, Op
@@ -50,133 +52,14 @@ class BatchGradients:
     inputs: Array
 
 
-class _Group:
-    """Nodes of one level with the same op (and input count): one vectorized call."""
-
-    def __init__(self, op: Op, arg: Any, rows: NDArray[np.intp], inputs: NDArray[np.intp], node_args: list[Any]):
-        self.op, self.arg = op, arg
-        self.node_args = node_args  # each node's own argument, to re-run one sample as the Value graph would
-        self.rows = rows  # the rows of the group's outputs, shape (k,)
-        self.inputs = inputs  # the rows of their inputs, shape (k, n_inputs)
-        # backward sends contribution (j, i) to row inputs[i, j]; rows shared by several nodes
-        # are summed with one sorted reduceat instead of a slow np.add.at
-        targets = inputs.T.ravel()
-        self.order = np.argsort(targets, kind="stable")
-        self.targets, self.starts = np.unique(targets[self.order], return_index=True)
-        self.shared = len(self.targets) < len(targets)
-
-    def scatter(self, grads: Array, contributions: Array) -> None:
-        """Add each input's contribution (shape ``(n_inputs · k, batch)``) into its row of `grads`."""
-        if self.shared:
-            grads[self.targets] += np.add.reduceat(contributions[self.order], self.starts, axis=0)
-        else:
-            grads[self.targets] += contributions[self.order]
-
-
-class _Program:
-    """A traced graph laid out as rows of a (n_rows, batch) matrix, and its groups in order."""
-
-    def __init__(self, outputs: Sequence[Value], placeholders: Sequence[Value], params: Sequence[Value]):
-        order: list[Value] = []
-        seen: set[Value] = set()
-        for output in outputs:
-            for node in topological_order(output):
-                if node not in seen:
-                    seen.add(node)
-                    order.append(node)
-        row = {node: i for i, node in enumerate(order)}
-        param_row = {p: i for i, p in enumerate(params)}
-        placeholder_index = {v: i for i, v in enumerate(placeholders)}
-        self.n_rows = len(order)
-        self.n_inputs = len(placeholders)
-        leaves = [node for node in order if node.op is None]
-        self.param_rows = np.array([row[n] for n in leaves if n in param_row], dtype=np.intp)
-        self.param_index = np.array([param_row[n] for n in leaves if n in param_row], dtype=np.intp)
-        self.input_rows = np.array([row[n] for n in leaves if n in placeholder_index], dtype=np.intp)
-        self.input_index = np.array([placeholder_index[n] for n in leaves if n in placeholder_index], dtype=np.intp)
-        constants = [n for n in leaves if n not in param_row and n not in placeholder_index]
-        self.constant_rows = np.array([row[n] for n in constants], dtype=np.intp)
-        self.constant_values = np.array([n.data for n in constants], dtype=np.float64)
-        self.output_rows = np.array([row[o] for o in outputs], dtype=np.intp)
-        self.groups = self._schedule(order, row)
-
-    @staticmethod
-    def _schedule(order: list[Value], row: dict[Value, int]) -> list[_Group]:
-        level: dict[Value, int] = {}
-        members: dict[tuple[int, Op, int, Any], list[Value]] = defaultdict(list)
-        for node in order:
-            if node.op is None:
-                level[node] = 0
-                continue
-            parents = node.parents
-            level[node] = 1 + max(level[p] for p in parents)
-            # tuple arguments (linear's coefficients) stack into an array; scalars must match
-            arg_key = None if isinstance(node.arg, tuple) else node.arg
-            members[(level[node], node.op, len(parents), arg_key)].append(node)
-        groups = []
-        for (_, op, _, arg_key), nodes in sorted(members.items(), key=lambda item: item[0][0]):
-            arg = arg_key
-            if isinstance(nodes[0].arg, tuple):
-                # shape (n_inputs, k, 1): indexing the first axis gives one coefficient per node
-                arg = np.array([n.arg for n in nodes], dtype=np.float64).T[:, :, None]
-            inputs = np.array([[row[p] for p in n.parents] for n in nodes], dtype=np.intp)
-            rows = np.array([row[n] for n in nodes], dtype=np.intp)
-            groups.append(_Group(op, arg, rows, inputs, [n.arg for n in nodes]))
-        return groups
-
-
-def _forward(group: _Group, values: Array) -> Array:
-    op, inputs = group.op, group.inputs
-    if op.arity == 1:
-        return op.forward(NUMPY, values[inputs[:, 0]], group.arg)  # type: ignore[no-any-return]
-    if op.arity == 2:
-        return op.forward(NUMPY, values[inputs[:, 0]], values[inputs[:, 1]], group.arg)  # type: ignore[no-any-return]
-    return op.forward(NUMPY, values[inputs.T], group.arg)  # type: ignore[no-any-return]
-
-
-def _forward_as_the_value_graph(group: _Group, values: Array) -> Array:
-    """The group's outputs after numpy signalled an error: raise what the Value graph would raise.
-
-    Each non-finite result is recomputed on floats by the Value graph's own path, sample by
-    sample; the first exception is raised again naming its sample. Where floats give inf or NaN
-    without raising (a product that overflows, inf − inf), numpy's result stands.
-    """
-    with np.errstate(all="ignore"):
-        out = np.broadcast_to(_forward(group, values), (len(group.rows), values.shape[1]))
-    finite = np.isfinite(out)
-    for sample in np.flatnonzero(~finite.all(axis=0)).tolist():
-        for position in np.flatnonzero(~finite[:, sample]).tolist():
-            inputs = values[group.inputs[position], sample].tolist()
-            error = _value_graph_error(group.op, inputs, group.node_args[position])
-            if error is not None:
-                raise type(error)(f"compiled replay, sample {sample} of the batch: {error}") from None
-    return out
-
-
-def _value_graph_error(op: Op, inputs: list[float], arg: Any) -> Exception | None:
-    """The exception that applying `op` to Values holding `inputs` raises, or None."""
-    try:
-        apply_to_values(op, [Value(x) for x in inputs], arg)
-    except (ArithmeticError, ValueError) as error:
-        return error
-    return None
-
-
-def _partials(group: _Group, values: Array) -> Sequence[Any]:
-    op, inputs, out = group.op, group.inputs, values[group.rows]
-    if op.arity == 1:
-        return (op.derivative(NUMPY, values[inputs[:, 0]], out, group.arg),)
-    if op.arity == 2:
-        return op.derivative(NUMPY, values[inputs[:, 0]], values[inputs[:, 1]], out, group.arg)  # type: ignore[no-any-return]
-    return op.derivative(NUMPY, values[inputs.T], out, group.arg)  # type: ignore[no-any-return]
-
-
 class CompiledFunction:
-    """A per-sample function of Values, replayed on numpy batches; made by `autodiff.compile`.
+    """A per-sample function of Values run on numpy batches; made by `autodiff.compile`.
 
     Call it on a batch ``X`` of shape ``(batch, n_inputs)`` to get ``f`` on every sample: shape
     ``(batch,)`` when ``f`` returns one Value, ``(batch, n_outputs)`` when it returns a sequence.
-    `value_and_grad` and `backward` differentiate a scalar ``f`` summed over the batch.
+    `value_and_grad` and `backward` differentiate a scalar ``f`` summed over the batch. Each call
+    may pass ``params=``, the parameters' values as an array in `params` order, instead of reading
+    them from the Values.
     """
 
     def __init__(self, f: Callable[..., Value | Sequence[Value]], params: Sequence[Value]):
@@ -199,13 +82,28 @@ class CompiledFunction:
                     "parameter once (only one of the copies would get the gradient)"
                 )
             first_position[p] = position
-        self._programs: dict[int, tuple[_Program, bool]] = {}
+        self._programs: dict[int, tuple[Program, bool]] = {}
 
     def __repr__(self) -> str:
         name = getattr(self.f, "__name__", repr(self.f))
         return f"CompiledFunction({name}, params={len(self.params)})"
 
-    def _program(self, batch: Array) -> tuple[_Program, bool]:
+    def steps(self, X: ArrayLike) -> list[str]:
+        """The steps compiled for batches like `X`, in a few words each (tracing on its first sample if needed).
+
+        For example ``['matmul 16×2', 'chain add → relu ×16', ...]``: what was recognised as matrix
+        products and fused chains, and what runs as groups of one op.
+        """
+        program, _ = self._program(self._batch(X))
+        return program.describe()
+
+    def _batch(self, X: ArrayLike) -> Array:
+        batch = np.asarray(X, dtype=np.float64)
+        if batch.ndim != 2 or batch.shape[0] == 0:
+            raise ValueError(f"a compiled function takes a batch of shape (batch, n_inputs), got shape {batch.shape}")
+        return batch
+
+    def _program(self, batch: Array) -> tuple[Program, bool]:
         n_inputs = batch.shape[1]
         if n_inputs not in self._programs:
             placeholders = [Value(x, name=f"input.{i}") for i, x in enumerate(batch[0].tolist())]
@@ -215,68 +113,66 @@ class CompiledFunction:
             outputs = [o for o in returned if isinstance(o, Value)]
             if not outputs or len(outputs) != len(returned):
                 raise TypeError("compile(): f must return a Value or a non-empty sequence of Values")
-            program = _Program(outputs, placeholders, self.params)
-            _check_vectorized(program, outputs)
+            program = Program(outputs, placeholders, self.params)
+            _check_vectorized(outputs)
             self._programs[n_inputs] = (program, scalar)
         return self._programs[n_inputs]
 
-    def _run(self, X: ArrayLike) -> tuple[_Program, bool, Array]:
-        batch = np.asarray(X, dtype=np.float64)
-        if batch.ndim != 2 or batch.shape[0] == 0:
-            raise ValueError(f"a compiled function takes a batch of shape (batch, n_inputs), got shape {batch.shape}")
+    def _run(self, X: ArrayLike, params: ArrayLike | None) -> tuple[Program, bool, Buffers]:
+        batch = self._batch(X)
         program, scalar = self._program(batch)
-        values = np.empty((program.n_rows, batch.shape[0]))
-        values[program.param_rows] = np.array([p.data for p in self.params])[program.param_index, None]
-        values[program.input_rows] = batch.T[program.input_index]
-        values[program.constant_rows] = program.constant_values[:, None]
+        buffers = program.buffers(batch.shape[0])
+        leaves, values = program.leaves, buffers.values
+        if params is None:
+            leaves[:program.n_params] = [p.data for p in self.params]
+        else:
+            given = np.asarray(params, dtype=np.float64)
+            if given.shape != (program.n_params,):
+                raise ValueError(f"params= must hold one number per parameter, shape ({program.n_params},), "
+                                 f"got shape {given.shape}")
+            leaves[:program.n_params] = given
+        values[:program.n_inputs] = batch.T
+        values[program.leaf_rows] = leaves[program.leaf_of_row, None]
         with np.errstate(divide="raise", invalid="raise", over="raise", under="ignore"):
-            for group in program.groups:
-                try:
-                    values[group.rows] = _forward(group, values)
-                except FloatingPointError:
-                    values[group.rows] = _forward_as_the_value_graph(group, values)
-        return program, scalar, values
+            for step in program.steps:
+                step.forward(values)
+        return program, scalar, buffers
 
-    def __call__(self, X: ArrayLike) -> Array:
+    def __call__(self, X: ArrayLike, *, params: ArrayLike | None = None) -> Array:
         """``f`` on every sample of the batch `X` (shape ``(batch, n_inputs)``)."""
-        program, scalar, values = self._run(X)
-        outputs = values[program.output_rows]
+        program, scalar, buffers = self._run(X, params)
+        outputs = buffers.values[program.output_rows]  # a view of the buffer where the rows are contiguous
         return outputs[0].copy() if scalar else outputs.T.copy()
 
-    def value_and_grad(self, X: ArrayLike, weights: ArrayLike | None = None) -> BatchGradients:
+    def value_and_grad(
+        self, X: ArrayLike, weights: ArrayLike | None = None, *, params: ArrayLike | None = None
+    ) -> BatchGradients:
         """``f`` on every sample and the gradients of ``Σ_b weights_b · f(sample_b)``.
 
         `weights` default to ones (a sum over the batch); pass ``1 / batch`` for a mean.
         ``f`` must return a single Value.
         """
-        program, scalar, values = self._run(X)
+        program, scalar, buffers = self._run(X, params)
         if not scalar:
             raise ValueError("value_and_grad() needs f to return one Value (a scalar loss per sample)")
-        batch = values.shape[1]
-        grads = np.zeros_like(values)
-        grads[program.output_rows[0]] = 1.0 if weights is None else np.broadcast_to(weights, (batch,))
+        values, grads = buffers.values, buffers.grads
+        grads.fill(0.0)
+        program.leaf_grads.fill(0.0)
+        grads[program.first_output] = 1.0 if weights is None else np.broadcast_to(weights, (values.shape[1],))
         # an infinite partial (sqrt at 0) gives inf or NaN gradients, as in PyTorch: numbers, not errors
         with np.errstate(all="ignore"):
-            for group in reversed(program.groups):
-                upstream = grads[group.rows]
-                partials = _partials(group, values)
-                contributions = np.empty((len(partials),) + upstream.shape)
-                for position, partial in enumerate(partials):
-                    contributions[position] = partial
-                contributions *= upstream
-                group.scatter(grads, contributions.reshape(-1, batch))
-            param_grads = np.zeros(len(self.params))
-            np.add.at(param_grads, program.param_index, grads[program.param_rows].sum(axis=1))
-        input_grads = np.zeros((batch, program.n_inputs))
-        input_grads[:, program.input_index] = grads[program.input_rows].T
-        return BatchGradients(values[program.output_rows[0]].copy(), param_grads, input_grads)
+            for step in reversed(program.steps):
+                step.backward(values, grads)
+            program.leaf_grads[program.leaf_of_row] += grads[program.leaf_rows].sum(axis=1)
+        return BatchGradients(values[program.first_output].copy(), program.leaf_grads[:program.n_params].copy(),
+                              grads[:program.n_inputs].T.copy())
 
-    def backward(self, X: ArrayLike, weights: ArrayLike | None = None) -> float:
+    def backward(self, X: ArrayLike, weights: ArrayLike | None = None, *, params: ArrayLike | None = None) -> float:
         """Add the batch's parameter gradients into each parameter's `.grad`, as ``loss.backward()``.
 
         Returns the weighted loss ``Σ_b weights_b · f(sample_b)``.
         """
-        result = self.value_and_grad(X, weights)
+        result = self.value_and_grad(X, weights, params=params)
         for p, g in zip(self.params, result.params.tolist(), strict=True):
             p.grad += g
         w = np.ones_like(result.values) if weights is None else np.broadcast_to(weights, result.values.shape)
@@ -287,7 +183,7 @@ class CompiledFunction:
 def compile(  # noqa: A001 - the name users know from jax.jit and torch.compile
     f: Callable[..., Value | Sequence[Value]], *, params: Sequence[Value]
 ) -> CompiledFunction:
-    """Trace the per-sample function `f` once and replay it on numpy batches.
+    """Trace the per-sample function `f` once and run it on numpy batches.
 
     `f` takes one `Value` per input column and returns a Value or a sequence of Values; `params`
     are the shared leaf Values it uses (a model's ``parameters()``, each once), whose gradients
@@ -301,7 +197,7 @@ def compile(  # noqa: A001 - the name users know from jax.jit and torch.compile
     return CompiledFunction(f, params)
 
 
-def _check_vectorized(program: _Program, outputs: Sequence[Value]) -> None:
+def _check_vectorized(outputs: Sequence[Value]) -> None:
     """Raise at trace time if an op's forward or derivative rule does not run on numpy arrays.
 
     Each op's rules run on two copies of its first node's inputs (a rule that converts its input
