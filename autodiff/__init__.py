@@ -13,10 +13,11 @@ from importlib import metadata
 from autodiff.checking.gradcheck import GradcheckError, gradcheck, numerical_gradient
 from autodiff.checking.gradgradcheck import gradgradcheck
 from autodiff.compiled.function import BatchGradients, CompiledFunction, compile
+from autodiff.core.backends import Backend
 from autodiff.core.derivatives import grad, hessian, hvp, jvp
 from autodiff.core.graph import topological_order
-from autodiff.core.ops import OPS, Interval, Op
-from autodiff.core.value import Value, dot, max, min, no_grad, sum
+from autodiff.core.ops import OPS, Constant, Interval, Op
+from autodiff.core.value import Value, apply, dot, max, min, no_grad, sum
 from autodiff.pictures.drawing import Drawing, draw
 from autodiff.pictures.explore import Exploration, explore
 
@@ -28,24 +29,27 @@ except metadata.PackageNotFoundError:  # run from a clone that pip never install
 
 __all__ = [
     "OPS",
+    "Backend",
     "BatchGradients",
     "CompiledFunction",
+    "Constant",
     "Drawing",
     "Exploration",
     "GradcheckError",
     "Interval",
     "Op",
     "Value",
+    "apply",
     "compile",
     "dot",
+    "draw",
+    "explore",
     "grad",
+    "gradcheck",
     "gradgradcheck",
     "hessian",
     "hvp",
     "jvp",
-    "draw",
-    "explore",
-    "gradcheck",
     "max",
     "min",
     "no_grad",

@@ -22,16 +22,9 @@ import it. The strategies follow `hypothesis.extra.numpy`: plural nouns, keyword
   ``kinks="skip"`` it discards examples where an op of your function is at a kink or a tie.
 """
 
-from autodiff.checking.strategies import (
-    OpCall,
-    Program,
-    Step,
-    assert_gradients_close,
-    finite_floats,
-    op_inputs,
-    programs,
-    values,
-)
+from autodiff.checking.assertions import assert_gradients_close
+from autodiff.checking.programs import OpCall, Program, Step
+from autodiff.checking.strategies import finite_floats, op_inputs, programs, values
 
 __all__ = [
     "OpCall",

@@ -11,7 +11,9 @@ MLP(2 → 16 → 16 → 1, activation=relu)
 337
 """
 
-from nn import datasets, reference
+import importlib
+from types import ModuleType
+
 from nn.activations import ACTIVATIONS, Activation
 from nn.init import INITS
 from nn.losses import (
@@ -51,3 +53,13 @@ __all__ = [
     "squared_error",
     "sse_loss",
 ]
+
+# the numpy oracle and the toy datasets are imported on first use: `import nn` needs neither
+_LAZY_MODULES = ("datasets", "reference")
+
+
+def __getattr__(name: str) -> ModuleType:
+    """``nn.datasets`` and ``nn.reference``, imported on first use."""
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"nn.{name}")
+    raise AttributeError(f"module 'nn' has no attribute {name!r}")

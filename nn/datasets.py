@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from nn.checks import is_int
+
 __all__ = ["make_moons"]
 
 
@@ -17,7 +19,7 @@ def make_moons(
     moon (⌈n/2⌉ points) and 1 for the lower one, shuffled, with Gaussian noise of standard
     deviation `noise` added to every coordinate. The same `seed` gives the same points.
     """
-    if not isinstance(n, int) or isinstance(n, bool) or n < 2:
+    if not is_int(n) or n < 2:
         raise ValueError(f"make_moons() needs an int n >= 2 (one point per moon at least), got {n!r}")
     if not noise >= 0:
         raise ValueError(f"make_moons() noise must be >= 0, got {noise!r}")

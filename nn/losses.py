@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import autodiff
 from autodiff import Value
+from nn.checks import is_real
 
 __all__ = [
     "binary_cross_entropy_with_logits",
@@ -63,7 +64,7 @@ def huber_loss(predictions: Operands, targets: Operands, delta: float = 1.0) -> 
     Each term is ½ d² when |d| ≤ `delta` and `delta` · (|d| − ½ `delta`) otherwise, for d = p − t,
     so a large error's gradient is clipped to ±`delta`. `delta` must be a number > 0.
     """
-    if not isinstance(delta, numbers.Real) or isinstance(delta, bool) or not delta > 0:
+    if not is_real(delta) or not delta > 0:
         raise ValueError(f"huber_loss() delta must be a number > 0, got {delta!r}")
     delta = float(delta)
     return _mean([huber(p, t, delta) for p, t in _pairs("huber_loss", predictions, targets)])
@@ -123,7 +124,7 @@ def _operand(x: object, where: str) -> Value | float:
 
 
 def _number(x: object, where: str) -> float:
-    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+    if is_real(x):
         return float(x)
     raise TypeError(f"{where}() takes Values and numbers, got {type(x).__name__} {x!r:.60}")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import random
 from collections.abc import Callable, Sequence
 from typing import cast
@@ -11,6 +10,7 @@ import autodiff
 from autodiff import OPS, CompiledFunction, Value, dot
 from autodiff.core.value import variadic_node
 from nn.activations import Activation, activation_named
+from nn.checks import is_int, is_real
 from nn.init import as_rng, init_named, weight_bound
 from nn.module import Module, numbered_parameters
 
@@ -201,7 +201,7 @@ class MLP(Module):
 
 
 def _positive_int(n: object, what: str) -> int:
-    if not isinstance(n, int) or isinstance(n, bool):
+    if not is_int(n):
         raise TypeError(f"{what} must be an int, got {type(n).__name__} {n!r:.60}")
     if n < 1:
         raise ValueError(f"{what} must be at least 1, got {n}")
@@ -226,7 +226,7 @@ def _checked_inputs(module: Module, x: object, nin: int) -> tuple[Inputs, str]:
     types = set(map(type, items))
     if not types <= _PLAIN_INPUTS:
         for i, xi in enumerate(items):
-            if isinstance(xi, Value) or (isinstance(xi, numbers.Real) and not isinstance(xi, bool)):
+            if isinstance(xi, Value) or is_real(xi):
                 continue
             if hasattr(xi, "__len__") and not isinstance(xi, str):
                 raise ValueError(f"{module!r} takes one sample, a sequence of {nin} numbers or Values, got {n} rows "

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from autodiff import Value
+from nn.checks import finite_float, listed
 
 __all__ = ["Module", "numbered_parameters"]
 
@@ -78,14 +77,14 @@ class Module:
         unexpected = [key for key in state if key not in names]
         found = f"{type(self).__name__} has {len(names)} parameters, the state dict {len(state)} entries"
         if missing:
-            also = f"; and unexpected keys {_listed(unexpected)}" if unexpected else ""
-            raise KeyError(f"state dict is missing parameters {_listed(missing)}{also} ({found})")
+            also = f"; and unexpected keys {listed(unexpected)}" if unexpected else ""
+            raise KeyError(f"state dict is missing parameters {listed(missing)}{also} ({found})")
         if unexpected:
-            raise ValueError(f"state dict has unexpected keys {_listed(unexpected)} ({found})")
+            raise ValueError(f"state dict has unexpected keys {listed(unexpected)} ({found})")
         values = []
         for name, _ in named:
             try:
-                values.append(_finite_float(state[name]))
+                values.append(finite_float(state[name]))
             except (TypeError, ValueError) as error:
                 raise type(error)(f"state dict entry {name!r} {error}") from None
         for (_, parameter), value in zip(named, values, strict=True):
@@ -109,32 +108,3 @@ def numbered_parameters(prefix: str, children: Sequence[Module]) -> list[tuple[s
     What a container's `named_parameters` returns, e.g. ``numbered_parameters("layers", self.layers)``.
     """
     return [(f"{prefix}.{i}.{name}", p) for i, child in enumerate(children) for name, p in child.named_parameters()]
-
-
-def _finite_float(value: object) -> float:
-    # what load_state_dict and nn.load accept for a parameter; the messages follow its name
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(f"is {_short(value)}, not a number")
-    try:
-        number = float(value)
-    except OverflowError:
-        # log10, not str: str() refuses ints of over 4300 digits
-        size = f"an integer near 1e{int(math.log10(abs(value)))}" if isinstance(value, int) else "a number"
-        raise ValueError(f"is {size}, too large for a float (the largest is about 1.8e308)") from None
-    if not math.isfinite(number):
-        raise ValueError(f"is {number!r}, not a finite number")
-    return number
-
-
-def _short(value: object, width: int = 60) -> str:
-    # a value read from a file may be huge: never put all of it in a message
-    return _clipped(repr(value), width)
-
-
-def _clipped(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _listed(names: list[str], shown: int = 5) -> str:
-    more = f" and {len(names) - shown} more" if len(names) > shown else ""
-    return ", ".join(map(repr, names[:shown])) + more

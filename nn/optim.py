@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -11,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from autodiff import Value
-from nn.module import _finite_float, _listed, _short
+from nn.checks import finite_float, is_int, is_real, listed, short
 
 __all__ = ["SGD", "Adam", "Optimizer"]
 
@@ -82,16 +81,16 @@ class Optimizer:
         if not isinstance(state, Mapping):
             raise TypeError(f"{where} takes the dict state_dict() returned, got {type(state).__name__}")
         if "optimizer" in state and state["optimizer"] != kind:
-            raise ValueError(f"{where} got the state of a {_short(state['optimizer'])} optimizer, not of {kind}")
+            raise ValueError(f"{where} got the state of a {short(state['optimizer'])} optimizer, not of {kind}")
         missing = [key for key in ("optimizer", *keys) if key not in state]
         if missing:
-            raise ValueError(f"{where}: the state dict lacks {_listed(missing)}")
+            raise ValueError(f"{where}: the state dict lacks {listed(missing)}")
         unexpected = [str(key) for key in state if key not in ("optimizer", *keys)]
         if unexpected:
-            raise ValueError(f"{where}: the state dict has unexpected keys {_listed(unexpected)}")
+            raise ValueError(f"{where}: the state dict has unexpected keys {listed(unexpected)}")
         count = state["num_parameters"]
-        if not isinstance(count, int) or isinstance(count, bool):
-            raise TypeError(f"{where}: num_parameters is {_short(count)}, not an int")
+        if not is_int(count):
+            raise TypeError(f"{where}: num_parameters is {short(count)}, not an int")
         if count != len(self.params):
             raise ValueError(f"{where}: the state is for {count} parameters, this optimizer has {len(self.params)}")
         return state
@@ -225,8 +224,8 @@ class Adam(Optimizer):
         lr = _hyperparameter(state["lr"], "lr", lambda x: x > 0, "> 0")
         betas, eps, decay = _adam_settings(state["betas"], state["eps"], state["weight_decay"])
         steps = state["steps"]
-        if not isinstance(steps, int) or isinstance(steps, bool):
-            raise TypeError(f"steps must be an int, got {_short(steps)}")
+        if not is_int(steps):
+            raise TypeError(f"steps must be an int, got {short(steps)}")
         if steps < 0:
             raise ValueError(f"steps must be >= 0, got {steps}")
         m = _floats(state["exp_avg"], "exp_avg", len(self.params))
@@ -244,7 +243,7 @@ def _sgd_settings(momentum: object, weight_decay: object, nesterov: object) -> t
     checked_momentum = _hyperparameter(momentum, "momentum", lambda x: x >= 0, ">= 0")
     decay = _hyperparameter(weight_decay, "weight_decay", lambda x: x >= 0, ">= 0")
     if not isinstance(nesterov, bool):
-        raise TypeError(f"nesterov must be true or false, got {_short(nesterov)}")
+        raise TypeError(f"nesterov must be true or false, got {short(nesterov)}")
     if nesterov and not checked_momentum:
         raise ValueError("SGD: nesterov=True needs a momentum > 0")
     return checked_momentum, decay, nesterov
@@ -253,9 +252,9 @@ def _sgd_settings(momentum: object, weight_decay: object, nesterov: object) -> t
 def _adam_settings(betas: object, eps: object, weight_decay: object) -> tuple[tuple[float, float], float, float]:
     # the checks of Adam's constructor and of its load_state_dict, in one place
     if not isinstance(betas, tuple | list):
-        raise TypeError(f"Adam betas must be a pair (beta1, beta2), got {_short(betas)}")
+        raise TypeError(f"Adam betas must be a pair (beta1, beta2), got {short(betas)}")
     if len(betas) != 2:
-        raise ValueError(f"Adam betas must be a pair (beta1, beta2), got {_short(betas)}")
+        raise ValueError(f"Adam betas must be a pair (beta1, beta2), got {short(betas)}")
     in_range: Callable[[float], bool] = lambda x: 0 <= x < 1
     pair = (_hyperparameter(betas[0], "betas[0]", in_range, "in [0, 1)"),
             _hyperparameter(betas[1], "betas[1]", in_range, "in [0, 1)"))
@@ -271,20 +270,20 @@ _ADAM_KEYS = ("lr", "betas", "eps", "weight_decay", "steps", "num_parameters", "
 def _floats(values: object, name: str, count: int) -> list[float]:
     # a per-parameter buffer read back from a state dict: `count` finite floats
     if not isinstance(values, list | tuple):
-        raise TypeError(f"{name} must be a list of numbers, got {_short(values)}")
+        raise TypeError(f"{name} must be a list of numbers, got {short(values)}")
     if len(values) != count:
         raise ValueError(f"{name} has {len(values)} entries, but there are {count} parameters")
     floats = []
     for i, value in enumerate(values):
         try:
-            floats.append(_finite_float(value))
+            floats.append(finite_float(value))
         except (TypeError, ValueError) as error:
             raise type(error)(f"{name}[{i}] {error}") from None
     return floats
 
 
 def _hyperparameter(x: object, name: str, valid: Callable[[float], bool], expected: str) -> float:
-    if not isinstance(x, numbers.Real) or isinstance(x, bool):
+    if not is_real(x):
         raise TypeError(f"{name} must be a number, got {type(x).__name__} {x!r:.60}")
     value = float(x)
     if not (math.isfinite(value) and valid(value)):

@@ -12,8 +12,9 @@ import math
 import os
 from typing import Any
 
+from nn.checks import clipped, finite_float, is_int, short
 from nn.mlp import MLP, Layer, Neuron
-from nn.module import Module, _clipped, _finite_float, _short
+from nn.module import Module
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "load", "save"]
 
@@ -85,7 +86,7 @@ def load(path: str | os.PathLike[str]) -> Module:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f"{where}: it has no \"format\": {FORMAT!r} field")
     version = document.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= FORMAT_VERSION:
+    if not is_int(version) or not 1 <= version <= FORMAT_VERSION:
         raise ValueError(f"{where} this library can read: its format version is {version!r}, "
                          f"this library reads versions 1 to {FORMAT_VERSION}")
     _check_fields(where, "the file", document, ("format", "version", "module", "config", "parameters"))
@@ -100,15 +101,15 @@ def load(path: str | os.PathLike[str]) -> Module:
     if expected is not None and expected > _BUILD_BEFORE_CHECKING and expected != len(parameters):
         # a small file must not make us build a huge network for nothing; below this size,
         # building it first lets the error name the missing and unexpected parameters
-        raise ValueError(f"{where}: its {kind} config {_short(config, 120)} has {expected} parameters, "
+        raise ValueError(f"{where}: its {kind} config {short(config, 120)} has {expected} parameters, "
                          f"the file {len(parameters)}")
     try:
         module = module_class(**config, rng=0)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"{where}: invalid {kind} config {_short(config, 120)}: {_clipped(str(error), 200)}") from None
+        raise ValueError(f"{where}: invalid {kind} config {short(config, 120)}: {clipped(str(error), 200)}") from None
     for name, value in parameters.items():
         try:
-            _finite_float(value)
+            finite_float(value)
         except (TypeError, ValueError) as error:
             beyond = " (a number beyond ±1.8e308 in the file?)" if isinstance(value, float) else ""
             raise ValueError(f"{where}: parameter {name!r} {error}{beyond}") from None
@@ -131,7 +132,7 @@ def _parameter_count(config: dict[str, object]) -> int | None:
         sizes += list(nouts) if isinstance(nouts, list) else [nouts]
     else:
         sizes.append(config.get("nout", 1))
-    if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
+    if not all(is_int(n) for n in sizes):
         return None
     ints = [n for n in sizes if isinstance(n, int)]
     return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(ints[:-1], ints[1:], strict=True))

@@ -9,24 +9,18 @@ Exact oracles for environments that expose their model: `value_iteration`, `eval
 Importing `rl` registers the chain MDP as ``"rl/Chain-v0"``.
 """
 
+import importlib
+from typing import Any
+
 from autodiff.extras import needs_extra
 
 with needs_extra("rl", "rl (and python -m rl)"):
     import gymnasium
 
-from rl.chain import LEFT, RIGHT, ChainEnv, chain_optimal_q
-from rl.compiled import CompiledQ, per_sample_loss
+from rl.chain import ChainEnv, chain_optimal_q
 from rl.config import LOSSES, OPTIMIZERS, QLearningConfig
-from rl.environments import DEFAULT_MAX_EPISODE_STEPS, ObservationEncoder, make_env, time_limit
-from rl.evaluation import (
-    BatchedQFunction,
-    EvaluationResult,
-    QFunction,
-    evaluate,
-    greedy_action,
-    greedy_policy,
-    q_values,
-)
+from rl.environments import make_env
+from rl.evaluation import EvaluationResult, QFunction, evaluate, greedy_action, greedy_policy, q_values
 from rl.exact import (
     PolicyEvaluation,
     TabularModel,
@@ -37,53 +31,31 @@ from rl.exact import (
 )
 from rl.history import History
 from rl.learners import CompiledLearner, QLearner, ValueGraphLearner, make_learner
-from rl.success import SUCCESS_RULES, SuccessRule, is_success
 from rl.training import TrainResult, make_q_network, train
 from rl.transitions import ReplayBuffer, Transition, TransitionBatch
 from rl.tuned import TUNED_SETTINGS, tuned_config
-from rl.update import (
-    OPTIMIZER_MAKERS,
-    TD_LOSSES,
-    Loss,
-    Optimizer,
-    TDLoss,
-    UpdateStats,
-    loss_function,
-    td_targets,
-    td_update,
-)
+from rl.update import OPTIMIZER_MAKERS, TD_LOSSES, TDLoss
 
 __all__ = [
-    "DEFAULT_MAX_EPISODE_STEPS",
-    "LEFT",
     "LOSSES",
     "OPTIMIZERS",
     "OPTIMIZER_MAKERS",
-    "RIGHT",
-    "SUCCESS_RULES",
     "TD_LOSSES",
     "TUNED_SETTINGS",
-    "BatchedQFunction",
     "ChainEnv",
     "CompiledLearner",
-    "CompiledQ",
     "EvaluationResult",
     "History",
-    "Loss",
-    "ObservationEncoder",
-    "Optimizer",
     "PolicyEvaluation",
     "QFunction",
     "QLearner",
     "QLearningConfig",
     "ReplayBuffer",
-    "SuccessRule",
     "TDLoss",
     "TabularModel",
     "TrainResult",
     "Transition",
     "TransitionBatch",
-    "UpdateStats",
     "ValueGraphLearner",
     "ValueIterationResult",
     "chain_optimal_q",
@@ -91,21 +63,49 @@ __all__ = [
     "evaluate_policy",
     "greedy_action",
     "greedy_policy",
-    "is_success",
-    "loss_function",
     "make_env",
     "make_learner",
     "make_q_network",
+    "q_values",
     "tabular_model",
-    "td_targets",
-    "td_update",
-    "time_limit",
     "train",
     "tuned_config",
-    "per_sample_loss",
-    "q_values",
     "value_iteration",
 ]
+
+# Names `rl` exported before its surface was narrowed to what a library user needs: each still
+# works as ``rl.NAME`` (and ``from rl import NAME``), read from its module on first use.
+_FROM_MODULES = {
+    "LEFT": "rl.chain",
+    "RIGHT": "rl.chain",
+    "CompiledQ": "rl.compiled",
+    "per_sample_loss": "rl.compiled",
+    "DEFAULT_MAX_EPISODE_STEPS": "rl.environments",
+    "ObservationEncoder": "rl.environments",
+    "time_limit": "rl.environments",
+    "BatchedQFunction": "rl.evaluation",
+    "SUCCESS_RULES": "rl.success",
+    "SuccessRule": "rl.success",
+    "is_success": "rl.success",
+    "Loss": "rl.update",
+    "Optimizer": "rl.update",
+    "UpdateStats": "rl.update",
+    "loss_function": "rl.update",
+    "td_targets": "rl.update",
+    "td_update": "rl.update",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """``rl.NAME`` for a name kept in its own module (see `_FROM_MODULES`)."""
+    if name in _FROM_MODULES:
+        return getattr(importlib.import_module(_FROM_MODULES[name]), name)
+    raise AttributeError(f"module 'rl' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_FROM_MODULES])
+
 
 if "rl/Chain-v0" not in gymnasium.registry:
     gymnasium.register("rl/Chain-v0", entry_point="rl.chain:ChainEnv", max_episode_steps=100)

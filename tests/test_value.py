@@ -1,5 +1,6 @@
 """The engine: Value's API, backprop semantics, n-ary ops, bad input, big graphs, no cycles."""
 
+import dataclasses
 import gc
 import inspect
 import math
@@ -13,8 +14,9 @@ from hypothesis import strategies as st
 
 import autodiff
 from autodiff import OPS, Value, topological_order
-from autodiff.core.backends import FLOAT, NUMPY
+from autodiff.core.backends import FLOAT, NUMPY, Backend
 from autodiff.core.ops import VARIADIC
+from autodiff.core.value import VALUE
 from autodiff.testing import OpCall
 
 
@@ -108,6 +110,97 @@ def test_every_op_in_the_table_is_complete():
         assert op.arity in (1, 2, autodiff.core.ops.VARIADIC)
         assert op.doc and op.label(2.0)
         assert callable(op.forward) and callable(op.derivative)
+
+
+BACKEND_FUNCTIONS = sorted(name for name in vars(Backend) if not name.startswith("_"))
+
+
+@pytest.mark.parametrize("backend", [FLOAT, NUMPY, VALUE], ids=["FLOAT", "NUMPY", "VALUE"])
+def test_every_backend_provides_every_function_of_the_protocol(backend):
+    assert BACKEND_FUNCTIONS  # the protocol's functions are found at all
+    missing = [name for name in BACKEND_FUNCTIONS if not callable(getattr(backend, name, None))]
+    assert missing == []
+    assert isinstance(backend, Backend)
+
+
+def float_arguments(name):
+    """Arguments for the backend function `name`, read from the protocol's parameter names."""
+    parameters = list(inspect.signature(getattr(Backend, name)).parameters)[1:]
+    if parameters == ["xs"]:
+        return ([0.7, -0.3, 0.2],)
+    if parameters == ["xs", "out"]:
+        return ([0.7, -0.3, 0.7], 0.7)
+    return (0.7, -0.3)[: len(parameters)]
+
+
+@pytest.mark.parametrize("name", BACKEND_FUNCTIONS)
+def test_the_value_backend_computes_what_the_float_backend_does(name):
+    arguments = float_arguments(name)
+    as_values = [[Value(x) for x in a] if isinstance(a, list) else Value(a) for a in arguments]
+    expected = getattr(FLOAT, name)(*arguments)
+    got = getattr(VALUE, name)(*as_values)
+    numbers = lambda r: [float(x) for x in r] if isinstance(r, tuple) else [float(r)]
+    assert numbers(got) == pytest.approx(numbers(expected), rel=1e-15)
+
+
+def test_apply_makes_the_node_the_operators_make():
+    x, y = Value(1.5), Value(-2.0)
+    assert autodiff.apply(OPS["mul"], x, y).parents == (x, y)
+    made = autodiff.apply(OPS["pow_const"], x, arg=3.0)
+    assert made.op is OPS["pow_const"] and made.arg == 3.0 and made.data == (x**3).data
+    assert autodiff.apply(OPS["max"], x, y, arg=0.0).data == autodiff.max([x, y, 0.0]).data
+
+
+def test_apply_runs_an_op_of_your_own_through_the_whole_engine():
+    cube = autodiff.Op("cube", 1, lambda m, x, a: x * x * x, lambda m, x, out, a: 3.0 * x * x, "cube", "x ** 3.")
+    x = Value(2.0)
+    y = autodiff.apply(cube, x) * 1.0
+    y.backward()
+    assert (y.data, x.grad) == (8.0, 12.0)
+    assert autodiff.grad(autodiff.grad(autodiff.apply(cube, x), [x], create_graph=True)[0], [x])[0].data == 12.0
+    assert autodiff.gradcheck(lambda v: autodiff.apply(cube, v), [0.3])
+
+
+def test_apply_refuses_bad_arguments_by_name():
+    x = Value(1.0)
+    with pytest.raises(TypeError, match="needs an Op"):
+        autodiff.apply("tanh", x)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"apply\(tanh\) inputs must be Values, got float 1.0 at index 0"):
+        autodiff.apply(OPS["tanh"], 1.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"apply\(mul\) takes 2 input\(s\), got 1"):
+        autodiff.apply(OPS["mul"], x)
+    with pytest.raises(TypeError, match=r"apply\(sum\) needs at least one input"):
+        autodiff.apply(OPS["sum"], arg=0.0)
+
+
+def test_op_check_names_the_op_and_the_domain():
+    OPS["log"].check([2.0])
+    with pytest.raises(ValueError, match=r"log\(-1.0\) is undefined: log needs x > 0, got x = -1.0"):
+        OPS["log"].check([-1.0])
+    with pytest.raises(ZeroDivisionError, match="div needs y != 0"):
+        OPS["div"].check([1.0, 0.0])
+    checked = dataclasses.replace(OPS["sum"], domain=lambda a: (autodiff.Interval(low=0.0),))
+    with pytest.raises(ValueError, match="x >= 0, got x = -1.0"):
+        autodiff.apply(checked, Value(1.0), Value(-1.0), arg=0.0)
+
+
+@pytest.mark.parametrize("op", [op for op in OPS.values() if op.method is not None], ids=lambda op: op.name)
+def test_the_method_of_each_op_makes_it(op):
+    inputs = [Value(0.5), Value(0.25)] if op.arity != 1 else [Value(0.5)]
+    if op.arity == VARIADIC:
+        function = getattr(autodiff, op.method)
+        if len(inspect.signature(function).parameters) == 1:
+            made = function(inputs)
+        else:
+            # dot(ws, xs): Values by Values make a dot node, Values by numbers a linear one
+            made = function(inputs, inputs if op.paired else [0.5, 2.0])
+    elif op.arity == 2:
+        made = getattr(Value, op.method)(*inputs)
+    elif op.constant is not None and op.syntax == "infix":
+        made = getattr(Value, op.method)(inputs[0], 2.0)
+    else:
+        made = getattr(Value, op.method)(inputs[0])
+    assert made.op is op
 
 
 def test_shared_nodes_receive_every_path():

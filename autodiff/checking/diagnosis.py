@@ -21,12 +21,11 @@ import math
 from collections.abc import Sequence
 
 from autodiff.checking.comparison import shown_number
-from autodiff.core._op_calls import forward_on_floats
 from autodiff.core.backends import FLOAT
 from autodiff.core.graph import input_partials, topological_order
 from autodiff.core.value import Value
 
-__all__ = ["diagnose"]
+__all__ = ["diagnose", "rerun_with_leaf_moved"]
 
 _MAX_NAMES = 12
 
@@ -48,7 +47,7 @@ def diagnose(output: Value, leaf: Value, where: str, *, eps: float, atol: float,
     names = list(dict.fromkeys(node.op.name for node in ops if node.op is not None))
     shown = ", ".join(names[:_MAX_NAMES]) + (", ..." if len(names) > _MAX_NAMES else "")
     notes = [f"ops between {where}: {shown or 'none, the output is the input itself'}"]
-    moved = {step: _replay(ops, leaf, step) for step in (eps, -eps, eps / 4, -eps / 4)}
+    moved = {step: rerun_with_leaf_moved(ops, leaf, step) for step in (eps, -eps, eps / 4, -eps / 4)}
     kinked: set[Value] = set()
     for node in ops:
         at_kink, note = _check_node(node, moved, eps, atol, rtol)
@@ -70,14 +69,14 @@ def diagnose(output: Value, leaf: Value, where: str, *, eps: float, atol: float,
     return notes
 
 
-def _replay(ops: Sequence[Value], leaf: Value, step: float) -> dict[Value, float] | None:
+def rerun_with_leaf_moved(ops: Sequence[Value], leaf: Value, step: float) -> dict[Value, float] | None:
     """The numbers of `leaf` and of `ops` (in order) with the leaf moved by `step`; None if undefined."""
     moved = {leaf: leaf.data + step}
     try:
         for node in ops:
             assert node.op is not None
             inputs = [moved.get(parent, parent.data) for parent in node.parents]
-            moved[node] = forward_on_floats(node.op, inputs, node.arg)
+            moved[node] = node.op.on_floats(inputs, node.arg)
     except (ArithmeticError, ValueError):
         return None
     return moved

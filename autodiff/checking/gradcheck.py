@@ -9,26 +9,18 @@ True
 
 from __future__ import annotations
 
-import inspect
 import math
-import numbers
 import random
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
 from autodiff.checking.comparison import Comparison, format_table, mismatch_report, shown_number
 from autodiff.checking.diagnosis import diagnose
+from autodiff.checking.point import Inputs, Outputs, Point, check_settings, comparisons, numerical_jacobian
 from autodiff.core.graph import topological_order
-from autodiff.core.value import Number, Value
+from autodiff.core.reals import is_int
+from autodiff.core.value import Value
 
 __all__ = ["GradcheckError", "Inputs", "gradcheck", "numerical_gradient"]
-
-Inputs = Iterable[Number | Value] | Mapping[str, Number | Value]
-"""What `gradcheck` differentiates at: a sequence of numbers or leaf Values, or a mapping name -> one."""
-
-Outputs = Value | Sequence[Value]
-"""What the checked function returns: one Value or a sequence of Values."""
-
 
 class GradcheckError(AssertionError):
     """A gradient from `backward()` disagrees with central differences (or with a second `backward()`).
@@ -76,25 +68,19 @@ def gradcheck(
     itself propagate: `f` must run at the point, and `ValueError` is raised if `f` is undefined
     within `eps` of it.
     """
-    _check_step(eps)
-    _check_tolerance("atol", atol)
-    _check_tolerance("rtol", rtol)
-    if not isinstance(directions, int) or isinstance(directions, bool) or directions < 1:
+    check_settings(eps, atol, rtol)
+    if not is_int(directions) or directions < 1:
         raise ValueError(f"gradcheck() directions must be an int >= 1, got {directions!r}")
     __tracebackhide__ = True  # pytest shows the caller's line and the report, not this function's source
-    point = _Point.of(inputs, "gradcheck()", f)
+    point = Point.of(inputs, "gradcheck()", f)
     outputs = point.outputs(f)
     try:
         jacobian = _analytical_jacobian(outputs, point)
         if fast_mode and _directions_agree(f, point, jacobian, eps, atol, rtol, directions, seed):
             return True
-        numerical = _numerical_jacobian(f, point, len(outputs), eps)
-        comparisons = [
-            Comparison(k, i, point.label(i), jacobian[k][i], numerical[k][i])
-            for k in range(len(outputs))
-            for i in range(len(point.leaves))
-        ]
-        mismatches = [c for c in comparisons if not c.close(atol, rtol)]
+        numerical = numerical_jacobian(f, point, len(outputs), eps)
+        compared = comparisons(jacobian, numerical, point)
+        mismatches = [c for c in compared if not c.close(atol, rtol)]
         if mismatches:
             first = mismatches[0]
             where = f"input {first.label} and output {first.output}"
@@ -103,10 +89,10 @@ def gradcheck(
             )
             title = (
                 f"gradcheck: backward() disagrees with central differences for {len(mismatches)} "
-                f"of {len(comparisons)} partial derivatives"
+                f"of {len(compared)} partial derivatives"
             )
             raise GradcheckError(
-                mismatch_report(title, comparisons, point=point.shown(), atol=atol, rtol=rtol, eps=eps,
+                mismatch_report(title, compared, point=point.shown(), atol=atol, rtol=rtol, eps=eps,
                                 notes=notes)
             )
     except GradcheckError:
@@ -122,149 +108,20 @@ def numerical_gradient(f: Callable[..., Value], inputs: Inputs, *, eps: float = 
     `f` takes one `Value` per input, as for `gradcheck`, and returns one `Value`. The result has
     one entry per input, in order. Raises `ValueError` if `f` is undefined within `eps` of the point.
     """
-    _check_step(eps)
-    point = _Point.of(inputs, "numerical_gradient()", f)
+    check_settings(eps)
+    point = Point.of(inputs, "numerical_gradient()", f)
     result = point.call(f)
     if not isinstance(result, Value):
         raise TypeError(
             "numerical_gradient() needs f to return one Value, got "
             f"{type(result).__name__}; for several outputs, call it once per output"
         )
-    return _numerical_jacobian(f, point, 1, eps)[0]
+    return numerical_jacobian(f, point, 1, eps)[0]
 
 
-def _finite(x: object) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def _check_step(eps: float) -> None:
-    if not (_finite(eps) and eps > 0):
-        raise ValueError(f"eps must be a finite number > 0, got {eps!r}")
-
-
-def _check_tolerance(name: str, tolerance: float) -> None:
-    if not (_finite(tolerance) and tolerance >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {tolerance!r}")
-
-
-@dataclass
-class _Point:
-    """The leaves at which `f` is differentiated, their names, and how `f` takes them."""
-
-    leaves: list[Value]
-    names: list[str | None]
-    keywords: list[str] | None
-    data: list[float]
-
-    @classmethod
-    def of(cls, inputs: Inputs, where: str, f: Callable[..., object] | None = None) -> _Point:
-        """The point of `inputs`; an input given positionally without a name is named after `f`'s parameter."""
-        if isinstance(inputs, str | bytes) or not isinstance(inputs, Iterable):
-            raise TypeError(
-                f"{where} inputs must be a sequence of numbers or Values, or a mapping name -> "
-                f"number, got {type(inputs).__name__}"
-            )
-        items = list(inputs.items()) if isinstance(inputs, Mapping) else [(None, x) for x in inputs]
-        if not items:
-            raise ValueError(f"{where} needs at least one input to differentiate with respect to")
-        leaves: list[Value] = []
-        names: list[str | None] = []
-        parameters = _positional_parameters(f)
-        for index, (key, x) in enumerate(items):
-            leaves.append(_leaf(x, key, index, where))
-            names.append(next((name for name in (key, leaves[-1].name) if name is not None),
-                              parameters[index] if index < len(parameters) else None))
-        if len(set(leaves)) < len(leaves):
-            raise ValueError(f"{where} got the same Value twice: pass each leaf once")
-        keywords = [str(name) for name in names] if isinstance(inputs, Mapping) else None
-        return cls(leaves, names, keywords, [leaf.data for leaf in leaves])
-
-    def label(self, i: int) -> str:
-        name = self.names[i]
-        return f"{i} ({name})" if name is not None else str(i)
-
-    def shown(self) -> str:
-        shown = [
-            f"{name if name is not None else f'inputs[{i}]'} = {data!r}"
-            for i, (name, data) in enumerate(zip(self.names, self.data, strict=True))
-        ]
-        return ", ".join(shown[:8]) + (f", ... ({len(shown)} inputs)" if len(shown) > 8 else "")
-
-    def call(self, f: Callable[..., object]) -> object:
-        if self.keywords is not None:
-            return f(**dict(zip(self.keywords, self.leaves, strict=True)))
-        return f(*self.leaves)
-
-    def outputs(self, f: Callable[..., object]) -> tuple[Value, ...]:
-        return _as_outputs(self.call(f))
-
-    def values_at(self, f: Callable[..., object], shift: Sequence[float], count: int) -> list[float]:
-        """The outputs' numbers with every input moved by `shift` from the point."""
-        for leaf, data, step in zip(self.leaves, self.data, shift, strict=True):
-            leaf.data = data + step
-        try:
-            # read before the finally: an output may be one of the leaves
-            numbers = [out.data for out in self.outputs(f)]
-        except (ArithmeticError, ValueError) as error:
-            moved = ", ".join(f"{self.label(i)} by {step:+g}" for i, step in enumerate(shift) if step)
-            raise ValueError(
-                f"f is undefined near the point (moving input {moved} raised {type(error).__name__}: "
-                f"{error}); central differences need f defined within eps of the point: move the "
-                "point away from the edge of the domain, or lower eps"
-            ) from error
-        finally:
-            # the user's own Values get their numbers back, even when f raised
-            for leaf, data in zip(self.leaves, self.data, strict=True):
-                leaf.data = data
-        if len(numbers) != count:
-            raise ValueError(f"f returned {len(numbers)} outputs near the point but {count} at it")
-        return numbers
-
-
-def _positional_parameters(f: Callable[..., object] | None) -> list[str]:
-    """The names of `f`'s parameters that take positional arguments, in order (none for ``*args``)."""
-    try:
-        signature = inspect.signature(f) if f is not None else None
-    except (TypeError, ValueError):  # some callables (builtins, C functions) have no signature
-        return []
-    if signature is None:
-        return []
-    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    return [p.name for p in signature.parameters.values() if p.kind in positional]
-
-
-def _leaf(x: object, key: str | None, index: int, where: str) -> Value:
-    if key is not None and not isinstance(key, str):
-        raise TypeError(f"{where} input names must be str, got {type(key).__name__} {key!r}")
-    if isinstance(x, Value):
-        if x.op is not None:
-            raise ValueError(
-                f"{where} input {index} is the result of {x.op.name}, not a leaf: pass leaf Values "
-                "(or numbers), and compute the rest inside f"
-            )
-        leaf = x
-    elif isinstance(x, numbers.Real) and not isinstance(x, bool):
-        leaf = Value(float(x), name=key)
-    else:
-        raise TypeError(f"{where} input {index} must be a number or a Value, got {type(x).__name__} {x!r:.60}")
-    if not math.isfinite(leaf.data):
-        raise ValueError(f"{where} input {index} is {leaf.data!r}: gradients are checked at finite points")
-    return leaf
-
-
-def _as_outputs(result: object) -> tuple[Value, ...]:
-    outputs = (result,) if isinstance(result, Value) else result
-    if isinstance(outputs, Sequence) and outputs and all(isinstance(out, Value) for out in outputs):
-        return tuple(outputs)
-    raise TypeError(
-        f"f must return a Value or a non-empty sequence of Values, got {type(result).__name__} "
-        f"{result!r:.60} (did f compute with .data or float() instead of the Values?)"
-    )
-
-
-def _analytical_jacobian(outputs: Sequence[Value], point: _Point) -> list[list[float]]:
-    __tracebackhide__ = True
+def _analytical_jacobian(outputs: Sequence[Value], point: Point) -> list[list[float]]:
     """d(output k)/d(input i) by backward(), twice per output: both calls must agree exactly."""
+    __tracebackhide__ = True
     graph = {node: node.grad for out in outputs for node in topological_order(out)}
     graph.update((leaf, leaf.grad) for leaf in point.leaves)
     try:
@@ -297,7 +154,7 @@ def _same(a: float, b: float) -> bool:
     return a == b or (a != a and b != b)
 
 
-def _reentrancy_report(output: int, point: _Point, first: list[float], second: list[float]) -> str:
+def _reentrancy_report(output: int, point: Point, first: list[float], second: list[float]) -> str:
     rows = [
         [str(output), point.label(i), shown_number(a), shown_number(b)]
         for i, (a, b) in enumerate(zip(first, second, strict=True))
@@ -310,23 +167,9 @@ def _reentrancy_report(output: int, point: _Point, first: list[float], second: l
     )
 
 
-def _numerical_jacobian(f: Callable[..., object], point: _Point, count: int, eps: float) -> list[list[float]]:
-    """d(output k)/d(input i) by central differences, moving one input at a time by ±eps."""
-    columns = []
-    n = len(point.leaves)
-    for i in range(n):
-        shift = [0.0] * n
-        shift[i] = eps
-        above = point.values_at(f, shift, count)
-        shift[i] = -eps
-        below = point.values_at(f, shift, count)
-        columns.append([(a - b) / (2 * eps) for a, b in zip(above, below, strict=True)])
-    return [list(row) for row in zip(*columns, strict=True)]
-
-
 def _directions_agree(
     f: Callable[..., object],
-    point: _Point,
+    point: Point,
     jacobian: list[list[float]],
     eps: float,
     atol: float,

@@ -14,18 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from autodiff.checking.comparison import Comparison, mismatch_report
+from autodiff.checking.comparison import mismatch_report
 from autodiff.checking.diagnosis import diagnose
-from autodiff.checking.gradcheck import (
-    GradcheckError,
-    Inputs,
-    Outputs,
-    _as_outputs,
-    _check_step,
-    _check_tolerance,
-    _numerical_jacobian,
-    _Point,
-)
+from autodiff.checking.gradcheck import GradcheckError
+from autodiff.checking.point import Inputs, Outputs, Point, as_outputs, check_settings, comparisons, numerical_jacobian
 from autodiff.core.derivatives import grad
 from autodiff.core.value import Value
 
@@ -56,28 +48,24 @@ def gradgradcheck(
     first mismatch marked (returns False if `raise_exception` is False). Raises `ValueError` if f
     is undefined within `eps` of the point. Every ``.data`` and ``.grad`` is left as it was found.
     """
-    _check_step(eps)
-    _check_tolerance("atol", atol)
-    _check_tolerance("rtol", rtol)
+    check_settings(eps, atol, rtol)
     __tracebackhide__ = True  # pytest shows the caller's line and the report, not this function's source
-    point = _Point.of(inputs, "gradgradcheck()", f)
+    point = Point.of(inputs, "gradgradcheck()", f)
     leaves = point.leaves
     returned = point.call(f)
-    outputs = _as_outputs(returned)
+    outputs = as_outputs(returned)
 
     def gradients(*args: Value, **kwargs: Value) -> list[Value]:
         # every output's gradient on floats, one after the other, as `first` below
-        return [d for output in _as_outputs(f(*args, **kwargs)) for d in grad(output, leaves)]
+        return [d for output in as_outputs(f(*args, **kwargs)) for d in grad(output, leaves)]
 
     # component k·n + j is d(output k)/dx_j
     n = len(leaves)
     first = [d for output in outputs for d in grad(output, leaves, create_graph=True)]
     analytical = [[d.data for d in grad(component, leaves)] for component in first]
-    numerical = _numerical_jacobian(gradients, point, len(first), eps)
-    comparisons = [
-        Comparison(c, i, point.label(i), analytical[c][i], numerical[c][i]) for c in range(len(first)) for i in range(n)
-    ]
-    mismatches = [c for c in comparisons if not c.close(atol, rtol)]
+    numerical = numerical_jacobian(gradients, point, len(first), eps)
+    compared = comparisons(analytical, numerical, point)
+    mismatches = [c for c in compared if not c.close(atol, rtol)]
     if not mismatches:
         return True
     if not raise_exception:
@@ -97,7 +85,7 @@ def gradgradcheck(
         *diagnose(first[wrong.output], leaves[wrong.input], where, eps=eps, atol=atol, rtol=rtol),
     ]
     title = (
-        f"gradgradcheck: {len(mismatches)} of {len(comparisons)} second derivatives disagree with "
+        f"gradgradcheck: {len(mismatches)} of {len(compared)} second derivatives disagree with "
         "central differences of first derivatives (a row is d(output)/d(input), the output a "
         "component of f's gradient)"
     )
@@ -107,7 +95,7 @@ def gradgradcheck(
     raise GradcheckError(
         mismatch_report(
             title,
-            comparisons,
+            compared,
             point=point.shown(),
             atol=atol,
             rtol=rtol,

@@ -2,15 +2,15 @@
 
 The text is parsed with `ast` and only a whitelist is accepted: numbers, names bound to numbers,
 ``+ - * / **``, unary ``-`` and ``+``, and calls of the engine's functions (`FUNCTIONS`, read
-from the op table: each one-input op that is a `Value` method, ``abs``, and the n-ary ``sum``,
-``max`` and ``min``). Python never evaluates the text. Anything else raises `ExpressionError`,
-which knows the offending part of the text, so that a caret can point at it.
+from the op table: each op written as a call (`Op.syntax`), by the `Value` method or `autodiff`
+function of its `Op.method`, except ``dot`` and ``linear``, which take lists). Python never
+evaluates the text. Anything else raises `ExpressionError`, which knows the offending part of the
+text, so that a caret can point at it.
 """
 
 from __future__ import annotations
 
 import ast
-import builtins
 import inspect
 import math
 import operator
@@ -20,6 +20,7 @@ from typing import Any, cast
 
 import autodiff.core.value as value_module
 from autodiff.core.ops import OPS, VARIADIC
+from autodiff.core.reals import is_real
 from autodiff.core.value import Value
 
 __all__ = ["FUNCTIONS", "Expression", "ExpressionError", "Function", "parse", "parse_binding"]
@@ -69,18 +70,18 @@ class Function:
 def _functions() -> dict[str, Function]:
     functions: dict[str, Function] = {}
     for name, op in OPS.items():
-        method = getattr(Value, name, None)
-        dunder = getattr(Value, f"__{name}__", None)
-        if op.arity == 1 and callable(method):
-            constants = tuple(inspect.signature(method).parameters.values())[1:]
-            functions[name] = Function(name, method, constants)
-        elif op.arity == 1 and callable(dunder) and hasattr(builtins, name):
-            functions[name] = Function(name, dunder)  # abs(x): Python's own spelling
-        elif op.arity == VARIADIC and callable(getattr(value_module, name, None)):
-            collect = getattr(value_module, name)
-            # sum, max and min take one list; dot takes two, and lists have no syntax here
-            if len(inspect.signature(collect).parameters) == 1:
-                functions[name] = Function(name, lambda *xs, collect=collect: collect(xs), variadic=True)
+        constant = op.constant
+        # dot and linear take two lists (Values, then Values or numbers): lists have no syntax here
+        if op.syntax != "call" or op.method is None or op.paired or (constant is not None and constant.per_input):
+            continue
+        if op.arity == 1:
+            constants = () if constant is None else (
+                inspect.Parameter(constant.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=constant.default),
+            )
+            functions[name] = Function(name, getattr(Value, op.method), constants)
+        elif op.arity == VARIADIC:
+            collect = getattr(value_module, op.method)
+            functions[name] = Function(name, lambda *xs, collect=collect: collect(xs), variadic=True)
     return dict(sorted(functions.items()))
 
 
@@ -243,7 +244,7 @@ def _check(text: str, node: ast.expr) -> None:
 
     if isinstance(node, ast.Constant):
         value = node.value
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if not is_real(value):
             raise fail(f"{type(value).__name__} constants are not supported, only real numbers")
         try:
             finite = math.isfinite(float(value))

@@ -14,10 +14,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from autodiff.core._op_calls import apply_to_values
 from autodiff.core.backends import NUMPY
 from autodiff.core.ops import Op
-from autodiff.core.value import Value
+from autodiff.core.value import Value, apply
 
 __all__ = ["Chain", "Group", "MatMul", "Rows", "Step", "rows_of"]
 
@@ -122,7 +121,7 @@ class Group:
             for position in np.flatnonzero(~finite[:, sample]).tolist():
                 floats = [float(x[position, sample]) for x in inputs]
                 try:
-                    apply_to_values(self.op, [Value(x) for x in floats], self.node_args[position])
+                    apply(self.op, *[Value(x) for x in floats], arg=self.node_args[position])
                 except (ArithmeticError, ValueError) as error:
                     raise type(error)(f"compiled replay, sample {sample} of the batch: {error}") from None
         return out

@@ -1,9 +1,8 @@
 """Backends: the elementary functions the op table is written against, for floats and arrays.
 
-A backend is a namespace with ``exp log log1p sqrt tanh sin cos sigmoid maximum minimum sign
-step max_of min_of first_match divide power``. `FLOAT` runs the engine on Python floats; `NUMPY`
-runs the same rules on arrays, one element per sample. (`Value`'s own backend, used to
-differentiate derivatives, lives beside `Value`.)
+A backend provides every function of the `Backend` protocol. `FLOAT` runs the engine on Python
+floats; `NUMPY` runs the same rules on arrays, one element per sample. (`Value`'s own backend,
+used to differentiate derivatives, lives beside `Value`.)
 
 Both follow IEEE 754 as numpy does, so the two agree: NaN propagates through `max_of`/`min_of`
 wherever it sits, and `divide`/`power` give ±inf where Python's ``/`` and ``**`` would raise
@@ -17,11 +16,74 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Protocol, cast, runtime_checkable
 
 import numpy as np
 
-__all__ = ["FLOAT", "NUMPY"]
+__all__ = ["FLOAT", "NUMPY", "Backend"]
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Every function a rule of the op table may call on its backend ``m``.
+
+    Each takes and returns the backend's numbers: floats, numpy arrays or Values. An op whose
+    rule needs a new function adds it here and to each backend (tests check that all provide it).
+    """
+
+    def exp(self, x: Any) -> Any:
+        """e ** x."""
+
+    def log(self, x: Any) -> Any:
+        """The natural logarithm."""
+
+    def log1p(self, x: Any) -> Any:
+        """log(1 + x), accurate near 0."""
+
+    def sqrt(self, x: Any) -> Any:
+        """The square root."""
+
+    def tanh(self, x: Any) -> Any:
+        """The hyperbolic tangent."""
+
+    def sin(self, x: Any) -> Any:
+        """The sine (NaN at ±inf)."""
+
+    def cos(self, x: Any) -> Any:
+        """The cosine (NaN at ±inf)."""
+
+    def atan(self, x: Any) -> Any:
+        """The arctangent."""
+
+    def sigmoid(self, x: Any) -> Any:
+        """1 / (1 + e ** −x), without overflow."""
+
+    def maximum(self, x: Any, y: Any) -> Any:
+        """The larger of x and y; NaN if either is."""
+
+    def minimum(self, x: Any, y: Any) -> Any:
+        """The smaller of x and y; NaN if either is."""
+
+    def sign(self, x: Any) -> Any:
+        """−1, 0 or 1 as a number (NaN for NaN)."""
+
+    def step(self, x: Any) -> Any:
+        """1 where x > 0, else 0."""
+
+    def max_of(self, xs: Sequence[Any]) -> Any:
+        """The largest of xs; NaN if any is."""
+
+    def min_of(self, xs: Sequence[Any]) -> Any:
+        """The smallest of xs; NaN if any is."""
+
+    def first_match(self, xs: Sequence[Any], out: Any) -> tuple[Any, ...]:
+        """1 for the first of xs equal to out (or the first NaN if out is NaN), 0 for the others."""
+
+    def divide(self, x: Any, y: Any) -> Any:
+        """x / y with IEEE 754's ±inf and NaN instead of ZeroDivisionError."""
+
+    def power(self, x: Any, y: Any) -> Any:
+        """x ** y with IEEE 754's ±inf instead of ZeroDivisionError or OverflowError."""
 
 
 def _sigmoid(x: float) -> float:
@@ -109,7 +171,7 @@ def _first_match(xs: Sequence[Any], out: Any) -> tuple[float, ...]:
     return tuple(mask)
 
 
-FLOAT = SimpleNamespace(
+FLOAT: Backend = cast(Backend, SimpleNamespace(
     exp=math.exp,
     log=math.log,
     log1p=math.log1p,
@@ -117,6 +179,7 @@ FLOAT = SimpleNamespace(
     tanh=math.tanh,
     sin=_periodic(math.sin),
     cos=_periodic(math.cos),
+    atan=math.atan,
     sigmoid=_sigmoid,
     maximum=_maximum,
     minimum=_minimum,
@@ -127,7 +190,7 @@ FLOAT = SimpleNamespace(
     first_match=_first_match,
     divide=_divide,
     power=_power,
-)
+))
 """The backend of Python floats: the engine's first-order path."""
 
 
@@ -146,7 +209,7 @@ def _np_first_match(xs: Sequence[Any], out: Any) -> tuple[Any, ...]:
     return tuple(masks)
 
 
-NUMPY = SimpleNamespace(
+NUMPY: Backend = cast(Backend, SimpleNamespace(
     exp=np.exp,
     log=np.log,
     log1p=np.log1p,
@@ -154,6 +217,7 @@ NUMPY = SimpleNamespace(
     tanh=np.tanh,
     sin=np.sin,
     cos=np.cos,
+    atan=np.arctan,
     sigmoid=_np_sigmoid,
     maximum=np.maximum,
     minimum=np.minimum,
@@ -164,5 +228,5 @@ NUMPY = SimpleNamespace(
     first_match=_np_first_match,
     divide=np.divide,
     power=np.power,
-)
+))
 """The backend of numpy arrays: every op elementwise over a batch of samples."""

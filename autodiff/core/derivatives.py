@@ -17,6 +17,7 @@ import numpy as np
 
 from autodiff.core.backends import FLOAT
 from autodiff.core.graph import derivative_error, input_partials, topological_order
+from autodiff.core.reals import is_real
 from autodiff.core.value import VALUE, Number, Value, dot, recording
 from autodiff.core.value import sum as value_sum
 
@@ -299,7 +300,7 @@ def _checked_weights(grad_outputs: Sequence[Number | Value] | None, count: int) 
             f"grad() grad_outputs must have one entry per output: {count} output(s), got {len(weights)} grad_outputs"
         )
     for index, v in enumerate(weights):
-        if not isinstance(v, Value | numbers.Real) or isinstance(v, bool):
+        if not (isinstance(v, Value) or is_real(v)):
             raise TypeError(
                 f"grad() grad_outputs must hold numbers or Values, got {type(v).__name__} {v!r:.60} at index {index}"
             )
@@ -342,7 +343,7 @@ def _evaluate(f: Function, inputs: Iterable[Number | Value], where: str) -> tupl
                 )
             position[x] = index
             variables.append(x)
-        elif isinstance(x, numbers.Real) and not isinstance(x, bool):
+        elif is_real(x):
             variables.append(Value(x))
         else:
             raise TypeError(
@@ -363,7 +364,7 @@ def _vector(v: Iterable[Number], size: int, name: str, where: str) -> list[float
         raise TypeError(f"{where} {name} must be a sequence of {size} numbers, got {type(v).__name__} {v!r:.60}")
     vector = list(v)
     for index, x in enumerate(vector):
-        if not isinstance(x, numbers.Real) or isinstance(x, bool):
+        if not is_real(x):
             raise TypeError(f"{where} {name} must hold numbers, got {type(x).__name__} {x!r:.60} at index {index}")
     if len(vector) != size:
         raise ValueError(f"{where} {name} must have one entry per input: {size}, got {len(vector)}")

@@ -5,15 +5,15 @@ from __future__ import annotations
 import builtins
 import contextlib
 import contextvars
-import numbers
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Union
+from typing import Any, Union, cast
 
-from autodiff.core.backends import FLOAT
+from autodiff.core.backends import FLOAT, Backend
 from autodiff.core.graph import backpropagate, topological_order
-from autodiff.core.ops import OPS, Op
+from autodiff.core.ops import OPS, VARIADIC, Op
+from autodiff.core.reals import is_real
 
-__all__ = ["Number", "Operand", "Value", "dot", "max", "min", "no_grad", "sum", "variadic_node"]
+__all__ = ["Number", "Operand", "Value", "apply", "dot", "max", "min", "no_grad", "sum", "variadic_node"]
 
 Number = int | float
 """A plain number: Python `int`/`float` or a numpy real scalar."""
@@ -185,6 +185,10 @@ class Value:
         """The cosine."""
         return _apply(_COS, self)
 
+    def atan(self) -> Value:
+        """The arctangent, in radians from -π/2 to π/2."""
+        return _apply(_ATAN, self)
+
     def softplus(self) -> Value:
         """log(1 + e ** self), without overflow."""
         return _apply(_SOFTPLUS, self)
@@ -209,7 +213,7 @@ class Value:
 
 
 def _to_float(x: object, where: str) -> float:
-    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+    if is_real(x):
         return float(x)
     raise TypeError(
         f"{where} accepts an int, a float or a numpy real scalar, got {type(x).__name__} {x!r:.60}"
@@ -225,24 +229,24 @@ def _to_constant(x: object) -> float | None:
         return x
     if type(x) is int:
         return float(x)
-    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+    if is_real(x):
         return float(x)
     return None
 
 
-def _binary(op: Op, x: Value, y: Value) -> Value:
+def _binary(op: Op, x: Value, y: Value, arg: Any = None) -> Value:
     if op.checks_domain:
-        _check_domain(op, (x.data, y.data), None)
+        op.check((x.data, y.data), arg)
     try:
-        out = op.forward(FLOAT, x.data, y.data, None)
+        out = op.forward(FLOAT, x.data, y.data, arg)
     except ArithmeticError as error:
-        raise _domain_error(op, (x.data, y.data), None, error) from error
+        raise _domain_error(op, (x.data, y.data), arg, error) from error
     node: Value = _new(Value)
-    node.data, node.grad, node.name, node.arg = out, 0.0, None, None
+    node.data, node.grad, node.name = out, 0.0, None
     if _is_recording():
-        node.op, node._x, node._y = op, x, y
+        node.op, node.arg, node._x, node._y = op, arg, x, y
     else:
-        node.op = None
+        node.op = node.arg = None
     return node
 
 
@@ -256,7 +260,7 @@ def _constant(op: Op, x: Value, other: object) -> Value:
 
 def _apply(op: Op, x: Value, arg: Any = None) -> Value:
     if op.checks_domain:
-        _check_domain(op, (x.data,), arg)
+        op.check((x.data,), arg)
     try:
         out = op.forward(FLOAT, x.data, arg)
     except ArithmeticError as error:
@@ -273,28 +277,10 @@ def _apply(op: Op, x: Value, arg: Any = None) -> Value:
 _new = object.__new__
 
 
-def _describe(op: Op, inputs: Sequence[float], arg: Any) -> str:
-    shown = ", ".join(repr(x) for x in inputs)
-    return f"{op.name}({shown})" if arg is None else f"{op.name}({shown}; {op.label(arg)})"
-
-
-def _check_domain(op: Op, inputs: Sequence[float], arg: Any) -> None:
-    names = ("x", "y") if len(inputs) == 2 else ("x",) * len(inputs)
-    for index, (name, x) in enumerate(zip(names, inputs, strict=True)):
-        interval = op.input_domain(arg, index)
-        if x in interval:
-            continue
-        error = ZeroDivisionError if x in interval.poles else ValueError
-        raise error(
-            f"{_describe(op, inputs, arg)} is undefined: {op.name} needs "
-            f"{interval.describe(name)}, got {name} = {x!r} ({op.name}: {op.doc})"
-        )
-
-
 def _domain_error(op: Op, inputs: Sequence[float], arg: Any, error: ArithmeticError) -> ArithmeticError:
     if isinstance(error, OverflowError):
-        return OverflowError(f"{_describe(op, inputs, arg)} overflows: the result is too large for a float")
-    return type(error)(f"{_describe(op, inputs, arg)} failed: {error}")
+        return OverflowError(f"{op.call_text(inputs, arg)} overflows: the result is too large for a float")
+    return type(error)(f"{op.call_text(inputs, arg)} failed: {error}")
 
 
 _ADD, _SUB, _MUL, _DIV, _POW = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"], OPS["pow"]
@@ -303,7 +289,7 @@ _DIV_CONST, _RDIV_CONST = OPS["div_const"], OPS["rdiv_const"]
 _POW_CONST, _RPOW_CONST = OPS["pow_const"], OPS["rpow_const"]
 _NEG, _ABS, _EXP, _LOG, _SQRT = OPS["neg"], OPS["abs"], OPS["exp"], OPS["log"], OPS["sqrt"]
 _TANH, _SIGMOID, _RELU, _LEAKY_RELU = OPS["tanh"], OPS["sigmoid"], OPS["relu"], OPS["leaky_relu"]
-_SIN, _COS, _SOFTPLUS = OPS["sin"], OPS["cos"], OPS["softplus"]
+_SIN, _COS, _ATAN, _SOFTPLUS = OPS["sin"], OPS["cos"], OPS["atan"], OPS["softplus"]
 _SUM, _DOT, _LINEAR, _MAX, _MIN = OPS["sum"], OPS["dot"], OPS["linear"], OPS["max"], OPS["min"]
 
 
@@ -326,6 +312,39 @@ def variadic_node(op: Op, parents: Sequence[Value], arg: Any) -> Value:
     else:
         node.op = node.arg = None
     return node
+
+
+def apply(op: Op, *inputs: Value, arg: Any = None) -> Value:
+    """A new node: `op` applied to `inputs` and its constant argument `arg`, as the engine records it.
+
+    `op` is one of `autodiff.OPS` or an `Op` of your own: that is how an op is added without
+    editing the package, and `backward()`, `grad`, gradient checks and pictures read its entry
+    like any other. `inputs` are Values, as many as the op's arity (one or more for an op of many
+    inputs). Raises as the op's `Op.check` does outside its domain.
+
+    >>> from autodiff import OPS, Value, apply
+    >>> apply(OPS["mul_const"], Value(3.0), arg=2.0).data
+    6.0
+    """
+    if not isinstance(op, Op):
+        raise TypeError(f"apply() needs an Op (e.g. autodiff.OPS['tanh']), got {type(op).__name__} {op!r:.60}")
+    for index, x in enumerate(inputs):
+        if not isinstance(x, Value):
+            raise TypeError(
+                f"apply({op.name}) inputs must be Values, got {type(x).__name__} {x!r:.60} at index {index}; "
+                "wrap a number in Value(), or pass a constant as arg="
+            )
+    if op.arity == VARIADIC and not inputs:
+        raise TypeError(f"apply({op.name}) needs at least one input")
+    if op.arity != VARIADIC and len(inputs) != op.arity:
+        raise TypeError(f"apply({op.name}) takes {op.arity} input(s), got {len(inputs)}")
+    if op.arity == 1:
+        return _apply(op, inputs[0], arg)
+    if op.arity == 2:
+        return _binary(op, inputs[0], inputs[1], arg)
+    if op.checks_domain:
+        op.check([x.data for x in inputs], arg)
+    return variadic_node(op, inputs, arg)
 
 
 def _number(x: object, where: str) -> float:
@@ -459,20 +478,25 @@ def recording(enabled: bool) -> Iterator[None]:
         _recording.reset(token)
 
 
-def _value_backend() -> Any:
+def _value_backend() -> Backend:
     """The backend of Values: derivative rules evaluated on it build a graph of the derivative."""
     from types import SimpleNamespace
 
     def first_match(xs: Sequence[Value], out: Value) -> tuple[float, ...]:
-        return FLOAT.first_match(xs, out)  # type: ignore[no-any-return]
+        return FLOAT.first_match(xs, out)
 
     unary: Callable[[str], Callable[[Value], Value]] = lambda name: lambda v: _apply(OPS[name], v)
-    return SimpleNamespace(
+    backend = SimpleNamespace(
         exp=unary("exp"), log=unary("log"), sqrt=unary("sqrt"), tanh=unary("tanh"),
-        sin=unary("sin"), cos=unary("cos"), sigmoid=unary("sigmoid"),
+        sin=unary("sin"), cos=unary("cos"), atan=unary("atan"), sigmoid=unary("sigmoid"),
+        # no op of the table is log1p: 1 + v then log, exact enough away from v = 0
+        log1p=lambda v: (v + 1.0).log(),
+        maximum=lambda x, y: max([x, y]), minimum=lambda x, y: min([x, y]),
+        max_of=max, min_of=min,
         sign=lambda v: FLOAT.sign(v.data), step=lambda v: FLOAT.step(v.data),
         first_match=first_match, divide=lambda x, y: x / y, power=lambda x, y: x**y,
     )
+    return cast(Backend, backend)
 
 
 VALUE = _value_backend()

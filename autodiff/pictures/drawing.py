@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from autodiff.core.graph import topological_order
+from autodiff.core.reals import is_int
 from autodiff.core.value import Value
 from autodiff.pictures.render import DEFAULT_TIMEOUT, render
 from autodiff.pictures.scopes import ModulePath, infer_scopes, modules_of
@@ -159,7 +160,7 @@ def _collapse_rule(collapse: Collapse) -> Callable[[ModulePath, int], bool] | No
     if collapse == "neuron" or collapse == "layer":
         container = collapse + "s"
         return lambda module, depth: len(module) >= 2 and module[-2] == container
-    if isinstance(collapse, int) and not isinstance(collapse, bool) and collapse >= 1:
+    if is_int(collapse) and collapse >= 1:
         return lambda module, depth: depth == collapse
     raise ValueError(
         f"collapse must be None, 'neuron', 'layer' or a module depth >= 1, got {collapse!r}"
@@ -254,9 +255,9 @@ def draw(
         raise TypeError(f"draw() needs a Value, got {type(root).__name__}")
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
-    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
+    if not is_int(digits) or not 1 <= digits <= 17:
         raise ValueError(f"digits must be an int from 1 to 17, got {digits!r}")
-    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+    if not is_int(max_nodes) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
     order = topological_order(root)
     scopes = infer_scopes(order)

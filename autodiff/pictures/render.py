@@ -23,6 +23,7 @@ import subprocess
 import sysconfig
 import threading
 
+from autodiff.core.reals import is_real
 from autodiff.extras import install_command
 
 __all__ = ["DEFAULT_TIMEOUT", "FORMATS", "RenderError", "render"]
@@ -53,7 +54,7 @@ def render(
     if format not in FORMATS:
         raise ValueError(f"cannot render to {format!r}: the formats are {', '.join(FORMATS)}")
     if timeout is not None and not (
-        isinstance(timeout, int | float) and not isinstance(timeout, bool) and 0 < timeout <= threading.TIMEOUT_MAX
+        is_real(timeout) and 0 < timeout <= threading.TIMEOUT_MAX
     ):
         raise ValueError(f"timeout must be a positive, finite number of seconds or None (no limit), got {timeout!r}")
     dot = _program("dot")

@@ -31,8 +31,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from autodiff.core.ops import OPS
-
 if TYPE_CHECKING:
     from autodiff.core.value import Value
 
@@ -42,8 +40,6 @@ ModulePath = tuple[str, ...]
 """A module's path: the parts of its dotted name, e.g. ``('layers', '0', 'neurons', '3')``."""
 
 TOP_LEVEL: ModulePath = ()
-# ops of one Value and a constant: they start what follows a module (a loss), never end a module
-_ARITHMETIC = frozenset(name for name in OPS if name.endswith("_const")) | {"neg"}
 
 
 def module_path(name: str) -> ModulePath:
@@ -105,7 +101,9 @@ def infer_scopes(order: Sequence[Value]) -> dict[Value, ModulePath]:
         ):
             scopes[value] = first
             anchored.add(value)
-        elif len(parents) == 1 and parents[0] in anchored and value.op.name not in _ARITHMETIC:
+        # arithmetic written with an operator (``- 1.0``, ``** 2``, ``-x``) starts what follows a
+        # module (a loss), never ends one: only a function (`Op.syntax` "call") joins it
+        elif len(parents) == 1 and parents[0] in anchored and value.op.syntax == "call":
             scopes[value] = first
         else:
             scopes[value] = TOP_LEVEL
