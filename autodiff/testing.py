@@ -20,19 +20,44 @@ import it. The strategies follow `hypothesis.extra.numpy`: plural nouns, keyword
   is inside its op's domain and away from kinks.
 - `assert_gradients_close`: `autodiff.gradcheck` as an assertion, for a ``@given`` test; with
   ``kinks="skip"`` it discards examples where an op of your function is at a kink or a tie.
+- `check_engine(engine)`, `assert_engine(engine)`: another autodiff engine (a micrograd-style class,
+  or an `Adapter`) checked against this one, with shrunk counterexamples and the op at fault.
 """
 
+from autodiff.checking.adapters import (
+    Adapter,
+    EngineLoadError,
+    Spelling,
+    load_engine,
+    micrograd_style,
+    torch_scalars,
+)
 from autodiff.checking.assertions import assert_gradients_close
+from autodiff.checking.engine import assert_engine, check_engine
+from autodiff.checking.engine_report import ENGINE_CHECKS, OP_CHECKS, EngineCheckError, EngineReport, Finding
 from autodiff.checking.programs import OpCall, Program, Step
 from autodiff.checking.strategies import finite_floats, op_inputs, programs, values
 
 __all__ = [
+    "ENGINE_CHECKS",
+    "OP_CHECKS",
+    "Adapter",
+    "EngineCheckError",
+    "EngineLoadError",
+    "EngineReport",
+    "Finding",
     "OpCall",
     "Program",
     "Step",
+    "Spelling",
+    "assert_engine",
     "assert_gradients_close",
+    "check_engine",
     "finite_floats",
+    "load_engine",
+    "micrograd_style",
     "op_inputs",
     "programs",
+    "torch_scalars",
     "values",
 ]

@@ -6,6 +6,7 @@
 >>> rl.evaluate(result.q_network, rl.make_env("FrozenLake-v1", env_kwargs={"is_slippery": False}))  # doctest: +SKIP
 
 Exact oracles for environments that expose their model: `value_iteration`, `evaluate_policy`.
+Experiments across seeds and settings on Ray: `sweep`, `load_sweep` (`rl.sweeps`, ``python -m rl sweep``).
 Importing `rl` registers the chain MDP as ``"rl/Chain-v0"``.
 """
 
@@ -31,6 +32,7 @@ from rl.exact import (
 )
 from rl.history import History
 from rl.learners import CompiledLearner, QLearner, ValueGraphLearner, make_learner
+from rl.sweeps import SweepSummary, load_sweep, sweep
 from rl.training import TrainResult, make_q_network, train
 from rl.transitions import ReplayBuffer, Transition, TransitionBatch
 from rl.tuned import TUNED_SETTINGS, tuned_config
@@ -51,6 +53,7 @@ __all__ = [
     "QLearner",
     "QLearningConfig",
     "ReplayBuffer",
+    "SweepSummary",
     "TDLoss",
     "TabularModel",
     "TrainResult",
@@ -63,10 +66,12 @@ __all__ = [
     "evaluate_policy",
     "greedy_action",
     "greedy_policy",
+    "load_sweep",
     "make_env",
     "make_learner",
     "make_q_network",
     "q_values",
+    "sweep",
     "tabular_model",
     "train",
     "tuned_config",

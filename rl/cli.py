@@ -1,4 +1,7 @@
-"""``python -m rl``: train a Q-network and summarize it; ``python -m rl eval MODEL``: evaluate a saved one."""
+"""``python -m rl``: train a Q-network and summarize it; ``python -m rl eval MODEL``: evaluate a saved one.
+
+``python -m rl sweep`` and ``python -m rl sweep-report DIR``: see `rl.sweeps.command`.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from rl.evaluation import evaluate
 from rl.plot import save_learning_curve
 from rl.report import compare_with_optimum
 from rl.success import SUCCESS_RULES
+from rl.sweeps.command import report_main, sweep_main
 from rl.training import train
 from rl.tuned import TUNED_SETTINGS
 
@@ -37,6 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["eval"]:
         return _evaluate_command(_eval_parser().parse_args(args[1:]))
+    if args[:1] == ["sweep"]:
+        return sweep_main(args[1:])
+    if args[:1] == ["sweep-report"]:
+        return report_main(args[1:])
     return _train_command(_train_parser(_env_named_in(args)).parse_args(args))
 
 

@@ -40,6 +40,8 @@ def test_install_command_for_a_release_and_for_a_clone():
     ("gymnasium", "import runpy; runpy.run_module('rl', run_name='__main__')", "rl"),
     ("tqdm", "import rl", "rl"),
     ("matplotlib", "import rl.plot; rl.plot.learning_curve_figure(rl.History(), 'title')", "rl"),
+    ("scipy", "import rl.statistics; rl.statistics.iqm_interval([0.5, 0.7])", "sweep"),
+    ("ray", "import rl.sweeps.runner; rl.sweeps.runner.import_ray()", "sweep"),
 ])
 def test_the_packages_name_their_extra(module, code, extra):
     finished = run_without(module, code)

@@ -1,4 +1,6 @@
-"""The command line: ``python -m autodiff grad|draw|explore EXPRESSION NAME=VALUE...``.
+"""The command line: ``python -m autodiff grad|draw|explore EXPRESSION NAME=VALUE...``, and ``check-engine``.
+
+``check-engine`` lives in `autodiff.cli.check_engine`.
 
 Bad input (an unsupported expression, a bad or unused binding, a domain error) prints a
 one-line message and the text at fault with a caret under it, and exits with status 2.
@@ -13,6 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from autodiff.cli import check_engine
 from autodiff.cli.expression import FUNCTIONS, ExpressionError, parse, parse_binding
 from autodiff.core.value import Value
 from autodiff.pictures.drawing import DEFAULT_MAX_NODES, RANKDIRS, SAVE_FORMATS, draw
@@ -58,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=GRAMMAR,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{grad,draw,explore}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{grad,draw,explore,check-engine}")
     for name, summary in (
         ("grad", "print the value of EXPRESSION and its gradient with respect to every name"),
         ("draw", "the same, and save a picture of the computation graph after backward()"),
@@ -93,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
                 "--timeout", type=_positive(float), default=DEFAULT_TIMEOUT, metavar="SECONDS",
                 help=f"give up laying out the picture after this long (default {DEFAULT_TIMEOUT:g})",
             )
+    check_engine.add_command(commands)
     return parser
 
 
@@ -146,6 +150,8 @@ def _bind(expression_names: Sequence[str], arguments: Sequence[str]) -> dict[str
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with `argv` (default ``sys.argv[1:]``); returns the exit status."""
     arguments = _parser().parse_args(argv)
+    if arguments.command == check_engine.NAME:
+        return check_engine.run_command(arguments)
     try:
         expression = parse(arguments.expression)
         bindings = _bind(expression.names, arguments.bindings)
