@@ -68,6 +68,10 @@ class Page:
         driver.get_log("browser")
         driver.get(self.url)
         self.box = driver.find_element(By.CSS_SELECTOR, "body > *")
+        if not isinstance(exploration, str):  # the script inflates the picture, then marks the box ready
+            from selenium.webdriver.support.ui import WebDriverWait
+
+            WebDriverWait(driver, 10).until(lambda _: self.box.get_attribute("data-ready") is not None)
 
     def find(self, selector):
         return self.driver.find_element(self.by.CSS_SELECTOR, selector)

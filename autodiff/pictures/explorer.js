@@ -1,12 +1,21 @@
 // The explorer page of autodiff.explore: walks through the steps recorded in the page's JSON data.
 // Every number comes from that data, computed by the engine; this script only shows and hides.
-(function () {
+(async function () {
   "use strict";
+  // the picture, stored gzip-compressed and base64-encoded to keep big pages small
+  async function inflate(base64) {
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text();
+  }
+
   const box = document.currentScript.closest(".autodiff-explorer");
   const data = JSON.parse(box.querySelector("script.ax-data").textContent);
   const { nodes, edges, steps, ops } = data;
   const last = steps.length - 1;
-  const svg = box.querySelector(".ax-graph svg");
+  const graph = box.querySelector(".ax-graph");
+  graph.innerHTML = await inflate(graph.dataset.svg);
+  graph.removeAttribute("data-svg");
+  const svg = graph.querySelector("svg");
   const slider = box.querySelector(".ax-slider");
   const counter = box.querySelector(".ax-counter");
   const colour = box.querySelector(".ax-color");
@@ -201,11 +210,12 @@
 
   // a small picture is drawn larger, up to 1.5 times, to fill the width it has
   const natural = svg.getBoundingClientRect();
-  const zoom = Math.min(1.5, box.querySelector(".ax-graph").clientWidth / natural.width);
+  const zoom = Math.min(1.5, graph.clientWidth / natural.width);
   if (zoom > 1) {
     svg.setAttribute("width", `${natural.width * zoom}px`);
     svg.setAttribute("height", `${natural.height * zoom}px`);
   }
   show(0);
+  box.dataset.ready = "";
   if (box.hasAttribute("data-autofocus")) box.focus();
 })();
