@@ -90,6 +90,14 @@ class Page:
         return set(self.driver.execute_script(
             "return [...arguments[0].querySelectorAll('.node.ax-hidden')].map((g) => g.id);", self.box))
 
+    def in_view(self, element_id):
+        """Whether the SVG element is inside the picture's frame (scrolled to, if the picture is bigger)."""
+        return self.driver.execute_script(
+            "const frame = arguments[0].querySelector('.ax-graph').getBoundingClientRect();"
+            "const shown = arguments[0].querySelector('svg #' + arguments[1]).getBoundingClientRect();"
+            "return shown.left >= frame.left && shown.right <= frame.right"
+            "  && shown.top >= frame.top && shown.bottom <= frame.bottom;", self.box, element_id)
+
     def requests(self):
         """The URL of every request made for the page's document (Chromium's own new-tab page has others)."""
         urls = []
@@ -118,6 +126,8 @@ def step_through(page, root):
             page.box.send_keys(Keys.ARROW_RIGHT)
         assert page.find(".ax-counter").text.startswith(f"step {number} /")
         assert page.find(".ax-step h3").text == step["title"]
+        if step["phase"] != "inputs":
+            assert page.in_view(data["nodes"][step["focus"][0]]["svg"][0]), number
         hidden = page.hidden()
         for node in data["nodes"]:
             assert (node["svg"][0] in hidden) == (node["shown"] > number), (number, node["name"])
@@ -198,6 +208,10 @@ def test_an_mlp_loss_with_collapsed_neurons(browser, tmp_path):
     loss = mlp_loss()
     exploration = explore(loss, collapse="neuron", color_by_grad=True)
     page = Page(browser, exploration, tmp_path / "mlp.html")
+    # wider than the window: stepping through checks that the frame scrolls to each step's values
+    assert page.driver.execute_script(
+        "const frame = arguments[0].querySelector('.ax-graph');"
+        "return frame.scrollWidth > frame.clientWidth;", page.box)
     step_through(page, loss)
     # a module box: clicking it inspects its output value, inside the module
     box_id, label = next(iter(exploration.data["boxes"].items()))

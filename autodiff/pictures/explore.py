@@ -439,7 +439,9 @@ _CONTROLS = """<div class="ax-controls">
 """
 
 _PANELS = """<div class="ax-side">
-<section class="ax-step"><h3></h3><pre></pre></section>
+<section class="ax-step"><h3></h3><p class="ax-hint ax-notation" hidden>The chain rule, input by input:
+input.grad += &#x2202;out/&#x2202;input &#xD7; out.grad, where out is the value this step's op computes and x, y
+(or x_i) are its inputs in the order of the edge numbers.</p><pre></pre></section>
 <section class="ax-inspect"><h3>Inspect</h3><p class="ax-hint">Click a value to inspect it and highlight its
 paths to the output; hover an edge for its local derivative.</p><pre></pre></section>
 <section><h3>Legend</h3>

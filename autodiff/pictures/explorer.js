@@ -22,6 +22,7 @@
   const playButton = box.querySelector('[data-action="play"]');
   const stepTitle = box.querySelector(".ax-step h3");
   const stepText = box.querySelector(".ax-step pre");
+  const notation = box.querySelector(".ax-notation");
   const inspectText = box.querySelector(".ax-inspect pre");
   const status = box.querySelector(".ax-status");
   const element = (id) => (id ? svg.querySelector("#" + CSS.escape(id)) : null);
@@ -85,6 +86,19 @@
     return lines;
   }
 
+  // a picture larger than its frame scrolls so that this step's values are in view
+  function reveal(elements) {
+    const rects = elements.filter(Boolean).map((el) => el.getBoundingClientRect());
+    if (!rects.length) return;
+    const frame = graph.getBoundingClientRect();
+    const left = Math.min(...rects.map((r) => r.left)) - frame.left;
+    const right = Math.max(...rects.map((r) => r.right)) - frame.left;
+    const top = Math.min(...rects.map((r) => r.top)) - frame.top;
+    const bottom = Math.max(...rects.map((r) => r.bottom)) - frame.top;
+    if (left < 0 || right > graph.clientWidth) graph.scrollLeft += (left + right - graph.clientWidth) / 2;
+    if (top < 0 || bottom > graph.clientHeight) graph.scrollTop += (top + bottom - graph.clientHeight) / 2;
+  }
+
   function mark(className, elements) {
     svg.querySelectorAll("." + className).forEach((el) => el.classList.remove(className));
     elements.forEach((el) => el && el.classList.add(className));
@@ -119,8 +133,11 @@
     });
     edgesOf.forEach((indices, el) => el.classList.toggle("ax-hidden", nodes[edges[indices[0]][1]].shown > current));
     const focusEdges = s.phase === "inputs" ? [] : s.focus.flatMap((i) => nodes[i].into).map((e) => element(edges[e][4]));
-    mark("ax-current", s.focus.flatMap((i) => nodes[i].elements).concat(focusEdges));
+    const focusElements = s.focus.flatMap((i) => nodes[i].elements).concat(focusEdges);
+    mark("ax-current", focusElements);
+    if (s.phase !== "inputs") reveal(focusElements);
     stepTitle.textContent = s.title;
+    notation.hidden = s.phase !== "backward";
     stepText.textContent = (s.phase === "backward" ? backwardLines(s) : s.lines).join("\n");
     inspect();
   }
