@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rl.plot import learning_curve_svg
+
 __all__ = ["History"]
 
 
@@ -48,3 +50,14 @@ class History:
     def last(self, name: str) -> float:
         """The latest value of `name`."""
         return self[name][-1][1]
+
+    def _repr_svg_(self) -> str | None:
+        # Jupyter shows a History as its learning curve; before the first return, as text
+        return self.learning_curve("learning curve")
+
+    def learning_curve(self, title: str) -> str | None:
+        """The returns as an SVG learning curve (`rl.plot.learning_curve_svg`), None before any was recorded."""
+        try:
+            return learning_curve_svg(self, title)
+        except ValueError:
+            return None

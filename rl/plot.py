@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING
 
 from autodiff.extras import needs_extra
 from autodiff.files import atomic_write
-from rl.history import History
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+    # only named in annotations: rl.history imports this module to show a History in Jupyter
+    from rl.history import History
 
 __all__ = ["learning_curve_figure", "learning_curve_svg", "moving_average", "save_learning_curve"]
 

@@ -23,7 +23,7 @@ from rl.learners import make_learner
 from rl.transitions import ReplayBuffer, Transition
 
 with needs_extra("rl", "the progress bar of rl.train"):
-    from tqdm import tqdm
+    from tqdm.auto import tqdm  # a widget in Jupyter, text in a terminal
 
 __all__ = ["TrainResult", "make_q_network", "train"]
 
@@ -42,6 +42,10 @@ class TrainResult:
     kept_step: int
     """The environment step of the returned network: the last one, or with ``config.keep_best`` the
     step of the best greedy evaluation."""
+
+    def _repr_svg_(self) -> str | None:
+        # Jupyter shows a training run as its learning curve
+        return self.history.learning_curve(f"{self.config.env_id}, seed {self.config.seed}: {self.episodes} episodes")
 
 
 def make_q_network(config: QLearningConfig, n_inputs: int, n_actions: int, rng: random.Random | int) -> nn.MLP:
