@@ -426,6 +426,12 @@ _LEGEND = """<ul class="ax-legend">
 </ul>
 """
 
+# replaced by the picture when the script runs; a notebook viewer that strips scripts shows this instead
+_NO_SCRIPT = (
+    '<p class="ax-hint">The picture and its steps appear when this page\'s script runs '
+    "(in Jupyter: in a trusted notebook).</p>"
+)
+
 _CONTROLS = """<div class="ax-controls">
 <button type="button" data-action="first" title="first step (Home)">|&#x25C0;</button>
 <button type="button" data-action="back" title="previous step (&#x2190;)">&#x25C0;</button>
@@ -458,7 +464,8 @@ def _fragment(packed_svg: str, data: dict[str, Any], *, autofocus: bool) -> str:
     focus = " data-autofocus" if autofocus else ""
     return (
         f'<div class="autodiff-explorer" tabindex="0"{focus}>\n<style>\n{style}</style>\n{_CONTROLS}'
-        f'<div class="ax-graph" data-svg="{packed_svg}"></div>\n<div class="ax-status" aria-live="polite"></div>\n'
+        f'<div class="ax-graph" data-svg="{packed_svg}">{_NO_SCRIPT}</div>\n'
+        f'<div class="ax-status" aria-live="polite"></div>\n'
         f'{_PANELS}{_LEGEND}</section>\n</div>\n'
         f'<script type="application/json" class="ax-data">{_json_for_script(data)}</script>\n'
         f'<script>\n{script}</script>\n</div>\n'
