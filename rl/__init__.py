@@ -15,7 +15,7 @@ from typing import Any
 
 from autodiff.extras import needs_extra
 
-with needs_extra("rl", "rl (and python -m rl)"):
+with needs_extra("rl", "rl"):
     import gymnasium
 
 from rl.chain import ChainEnv, chain_optimal_q

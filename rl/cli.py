@@ -151,7 +151,7 @@ def _train_command(args: argparse.Namespace) -> int:
     print(f"greedy policy: {final}")
     print(compare_with_optimum(player, env, config.discount, config.success))
     print(f"learning curve: {out / 'learning_curve.svg'} and .png")
-    print(f"Q-network saved to {model_path}; evaluate it with: python -m rl eval {model_path}")
+    print(f"Q-network saved to {model_path}; evaluate it with: python3 -m rl eval {model_path}")
     return 0
 
 

@@ -102,7 +102,7 @@ def test_micrograd_passes_on_gradients_left_on_inner_nodes(micrograd_report):
 
 def test_the_readme_shows_this_run_as_it_is(micrograd_report):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    command = "$ python -m autodiff check-engine micrograd.engine:Value --seed 0\n"
+    command = "$ python3 -m autodiff check-engine micrograd.engine:Value --seed 0\n"
     shown = readme[readme.index(command) + len(command) :].split("\n```", 1)[0]
     assert shown == str(micrograd_report)
 

@@ -542,7 +542,7 @@ def test_the_readme_hessian_and_jvp_lines_give_the_numbers_shown():
     block = readme_blocks()[1]
     scope: dict[str, object] = {}
     exec(block, scope)
-    assert "[[1.0, 2.0], [2.0, 1.648...]]" in block and "(2.148..., 1.0)" in block
+    assert "[[1.0, 2.0], [2.0, 1.6487212707001282]]" in block and "(2.148721270700128, 1.0)" in block
     f = scope["f"]
     assert hessian(f, [1.0, 0.5]) == [[1.0, 2.0], [2.0, pytest.approx(math.exp(0.5), rel=1e-15)]]
     assert jvp(f, [1.0, 0.5], [1.0, 0.0]) == (1.0 * 0.5 + math.exp(0.5), 1.0)
@@ -564,7 +564,7 @@ def test_the_readme_curvature_of_a_loss_along_its_gradient_equals_finite_differe
 def test_the_readme_vjp_example_prints_the_numbers_shown(capsys):
     block = readme_blocks()[3]
     exec(block, {})
-    assert "6.946..., u·x = 0.5" in block and "[2.0, 1.648...]" in block
+    assert "6.946163812100385 0.5" in block and "[2.0, 1.6487212707001282]" in block
     first, second = capsys.readouterr().out.splitlines()
     assert [float(n) for n in first.split()] == pytest.approx([2.0 + 3 * math.exp(0.5), 0.5], rel=1e-15)
     assert second == f"[2.0, {math.exp(0.5)!r}]"

@@ -2,6 +2,8 @@
 
 # ruff: noqa: E501 - the expected DOT source is written out line by line
 
+import importlib.util
+import itertools
 import math
 import os
 import random
@@ -18,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import autodiff
-from autodiff import Value, draw
+from autodiff import Value, draw, topological_order
 from autodiff.pictures.render import RenderError, render
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -65,16 +67,16 @@ digraph autodiff {
 	v1 [label="w\\ndata -3\\ngrad 2" color="#1d4ed8" fillcolor="#dbeafe" tooltip="w: data = -3.0, grad = 2.0"]
 	v2 [label="x\\ndata 2\\ngrad -3" color="#1d4ed8" fillcolor="#dbeafe" tooltip="x: data = 2.0, grad = -3.0"]
 	v3 [label="data -6\\ngrad 1" tooltip="data = -6.0, grad = 1.0"]
-	o3 [label="×" fillcolor="#f3f4f6" height=0.3 margin="0.04,0.02" shape=ellipse]
+	o3 [label="×" fillcolor="#f3f4f6" height=0.44 margin="0.04,0.02" shape=ellipse]
 	v4 [label="data 1\\ngrad 1" tooltip="data = 1.0, grad = 1.0"]
-	o4 [label="+" fillcolor="#f3f4f6" height=0.3 margin="0.04,0.02" shape=ellipse]
+	o4 [label="+" fillcolor="#f3f4f6" height=0.44 margin="0.04,0.02" shape=ellipse]
 	v5 [label="data 1\\ngrad 1" color="#b45309" fillcolor="#fef3c7" penwidth=2 tooltip="data = 1.0, grad = 1.0"]
 	o5 [label=relu fillcolor="#f3f4f6" height=0.3 margin="0.04,0.02" shape=ellipse]
-	v2 -> o3 [headlabel=1]
-	v1 -> o3 [headlabel=2]
+	v2 -> o3 [headlabel=1 labelangle=-60 labeldistance=1.6]
+	v1 -> o3 [headlabel=2 labelangle=60 labeldistance=1.6]
 	o3 -> v3
-	v3 -> o4 [headlabel=1]
-	v0 -> o4 [headlabel=2]
+	v3 -> o4 [headlabel=1 labelangle=-60 labeldistance=1.6]
+	v0 -> o4 [headlabel=2 labelangle=60 labeldistance=1.6]
 	o4 -> v4
 	v4 -> o5
 	o5 -> v5
@@ -90,7 +92,9 @@ def test_a_value_used_twice_has_two_numbered_edges_and_constants_show_in_op_labe
     # x (v0, an unnamed leaf: dashed), x·x (v1), ** 3 (v2), × 2 (v3), leaky_relu 0.01 (v4)
     assert '\tv0 [label="data 3" color="#6b7280" fillcolor="#f3f4f6" style="filled,dashed" ' \
            'tooltip="data = 3.0, grad = 0.0"]' in lines
-    assert lines.count("\tv0 -> o1 [headlabel=1]") == 1 and lines.count("\tv0 -> o1 [headlabel=2]") == 1
+    # the two numbers on either side of their edges, so that they do not overlap
+    assert lines.count("\tv0 -> o1 [headlabel=1 labelangle=-60 labeldistance=1.6]") == 1
+    assert lines.count("\tv0 -> o1 [headlabel=2 labelangle=60 labeldistance=1.6]") == 1
     labels = re.findall(r"\to\d \[label=(\"[^\"]*\"|\S+) ", "\n".join(lines))
     assert labels == ['"×"', '"** 3"', '"× 2"', '"leaky_relu 0.01"']
 
@@ -287,12 +291,14 @@ def _declarations(source):
     for line in source.splitlines():
         if re.match(r"\s*subgraph cluster_\d+ \{", line):
             frames.append(None)
+        elif re.fullmatch(r"\s*\{", line):  # an anonymous subgraph (a row of boxes) is no frame
+            frames.append("")
         elif frames and frames[-1] is None and (label := re.search(r'label="([^"]*)"', line)):
             frames[-1] = label.group(1)
         elif re.fullmatch(r"\s*}", line) and frames:
             frames.pop()
         elif node := re.match(r"\s*([vom]\d+) \[label=(\"(?:[^\"\\]|\\.)*\"|\S+)", line):
-            where[node.group(1)] = (node.group(2).strip('"'), tuple(frames))
+            where[node.group(1)] = (node.group(2).strip('"'), tuple(frame for frame in frames if frame))
     return where
 
 
@@ -306,12 +312,13 @@ def test_an_mlp_is_drawn_in_a_cluster_per_layer_and_per_neuron():
         assert re.fullmatch(re.escape(frames[0]) + r"\.neurons\.\d", frames[1])
     neuron = ("layers.1", "layers.1.neurons.2")
     ops = [label for node, (label, frames) in where.items() if frames == neuron and node.startswith("o")]
-    assert ops == ["·", "+", "tanh"]
+    assert ops == ["dot", "+", "tanh"]
     output_neuron = ("layers.2", "layers.2.neurons.0")
-    assert [label for node, (label, frames) in where.items() if frames == output_neuron and node[0] == "o"] == ["·", "+"]
+    assert [label for node, (label, frames) in where.items() if frames == output_neuron and node[0] == "o"] == ["dot", "+"]
     # the inputs and the loss, (out − 1) ** 2, are at the top level
     top = [(node, label) for node, (label, frames) in where.items() if frames == ()]
-    assert [label for node, label in top if node.startswith("o")] == ["+ -1", "** 2"]
+    # out − 1 is stored as out + (−1) and shown as written
+    assert [label for node, label in top if node.startswith("o")] == ["− 1", "** 2"]
     assert len([label for node, label in top if node.startswith("v")]) == 3 + 2
 
 
@@ -328,15 +335,14 @@ def _edges(source):
 def test_collapse_draws_each_neuron_as_one_box():
     source = draw(mlp_loss(), collapse="neuron").source
     where = _declarations(source)
-    boxes = {node: label for node, (label, _) in where.items() if node.startswith("m")}
+    # each box in its layer's frame, named within it
+    boxes = {node: (where[node][1], label) for node, (label, _) in where.items() if node.startswith("m")}
     assert sorted(boxes.values()) == sorted(
-        [f"layers.0.neurons.{j}\\n4 parameters, 3 values" for j in range(4)]
-        + [f"layers.1.neurons.{j}\\n5 parameters, 3 values" for j in range(4)]
-        + ["layers.2.neurons.0\\n5 parameters, 2 values"]
+        [(("layers.0",), f"neurons.{j}\\n4 parameters, 3 values") for j in range(4)]
+        + [(("layers.1",), f"neurons.{j}\\n5 parameters, 3 values") for j in range(4)]
+        + [(("layers.2",), "neurons.0\\n5 parameters, 2 values")]
     )
-    for node, label in boxes.items():
-        assert where[node][1] == (label[: len("layers.0")],)  # each box in its layer's frame
-    named = {node: label.split("\\n")[0] for node, label in boxes.items()}
+    named = {node: f"{frames[0]}.{label.split(chr(92) + 'n')[0]}" for node, (frames, label) in boxes.items()}
     edges = {(named.get(a, a), named.get(b, b)) for a, b in _edges(source)}
     for j in range(4):
         for k in range(4):
@@ -439,9 +445,9 @@ def test_an_nn_mlp_is_framed_and_collapsed_by_its_own_parameter_names():
     assert frames.count(("layers.2", "layers.2.neurons.0")) == 4 + 1 + 2 * 2 * 2
     boxes = sorted(label for node, (label, _) in _declarations(draw(loss, collapse="neuron").source).items()
                    if node.startswith("m"))
-    assert boxes == sorted([f"layers.0.neurons.{j}\\n4 parameters, 6 values" for j in range(4)]
-                           + [f"layers.1.neurons.{j}\\n5 parameters, 6 values" for j in range(4)]
-                           + ["layers.2.neurons.0\\n5 parameters, 4 values"])
+    assert boxes == sorted([f"neurons.{j}\\n4 parameters, 6 values" for j in range(4)]
+                           + [f"neurons.{j}\\n5 parameters, 6 values" for j in range(4)]
+                           + ["neurons.0\\n5 parameters, 4 values"])
 
 
 def test_a_name_opening_with_a_line_break_before_a_long_line_renders():
@@ -516,12 +522,113 @@ def test_too_big_even_collapsed_says_so_and_suggests_one_sample():
     assert "name parameters by module" not in message
 
 
-def test_collapsed_neurons_are_drawn_in_index_order():
+def _centres(svg):
+    """The centre of the first text of each node (by DOT id) and cluster (by label) of a rendered picture."""
+    found = {}
+    for group in ET.fromstring(svg).iter(f"{SVG}g"):
+        text = next(group.iter(f"{SVG}text"), None)
+        if group.get("class") in ("node", "cluster") and text is not None:
+            key = group.findtext(f"{SVG}title") if group.get("class") == "node" else text.text
+            found[key] = (float(text.get("x")), float(text.get("y")))
+    return found
+
+
+def _reading_order(centres, keys, rankdir):
+    """`keys` as they read across the picture: top to bottom when it flows sideways, else left to right."""
+    across = 1 if rankdir in ("LR", "RL") else 0
+    return sorted(keys, key=lambda key: centres[key][across])
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "TB", "RL", "BT"])
+def test_neurons_and_inputs_are_drawn_in_index_order(rankdir, no_system_graphviz):
     import nn
 
-    model = nn.MLP(2, [12, 1], activation="tanh", rng=0)
-    loss = nn.mse_loss(model([0.5, -1.0]), [1.0])
+    # collapsed: each layer's boxes in a row
+    model = nn.MLP(3, [4, 4, 1], activation="tanh", rng=0)
+    loss = nn.mse_loss([model(x)[0] for x in [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5]]], [1.0, -1.0])
+    centres = _centres(draw(loss, rankdir=rankdir, collapse="neuron").svg())
+    for layer in (range(0, 4), range(4, 8)):
+        boxes = [f"m{k}" for k in layer]
+        assert _reading_order(centres, boxes, rankdir) == boxes
+    # uncollapsed: the neurons' frames, and the weights into the output neuron's dot, in order
+    model = nn.MLP(2, [3, 1], activation="tanh", rng=0)
+    loss = (model([1.0, -2.0])[0] - 0.5) ** 2
+    index = {value: i for i, value in enumerate(topological_order(loss))}
+    centres = _centres(draw(loss, rankdir=rankdir).svg())
+    frames = [f"layers.0.neurons.{j}" for j in range(3)]
+    assert _reading_order(centres, frames, rankdir) == frames
+    weights = [f"v{index[w]}" for w in model.layers[1].neurons[0].w]
+    assert _reading_order(centres, weights, rankdir) == weights
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _readme_pictures():
+    """examples/draw_graphs.py's pictures() by file name: the README's pictures as the code draws them now."""
+    spec = importlib.util.spec_from_file_location("draw_graphs", ROOT / "examples" / "draw_graphs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.pictures()
+
+
+def _text_boxes(svg):
+    """An estimated box (left, top, right, bottom) for each text of a Graphviz SVG, in its viewBox units."""
+    root = ET.fromstring(svg)
+    graph = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "graph")
+    shift_x, shift_y = map(float, re.search(r"translate\(([-\d.]+) ([-\d.]+)\)", graph.get("transform")).groups())
+    boxes = []
+    for text in root.iter(f"{SVG}text"):
+        if not (text.text or "").strip():
+            continue
+        size = float(text.get("font-size"))
+        x, y = float(text.get("x")) + shift_x, float(text.get("y")) + shift_y
+        width = 0.55 * size * len(text.text)  # Helvetica's average glyph, a little generous
+        left = {"middle": x - width / 2, "end": x - width}.get(text.get("text-anchor"), x)
+        boxes.append((text.text, (left, y - 0.75 * size, left + width, y + 0.2 * size)))
+    return boxes
+
+
+def test_the_small_mlp_golden_picture_is_what_draw_makes():
+    # an nn.MLP 2 -> 3 -> 1 value by value, top to bottom, with its key (viewed as PNG when made)
+    golden = (Path(__file__).resolve().parent / "golden" / "small_mlp.dot").read_text(encoding="utf-8")
+    assert _readme_pictures()["small_mlp.svg"].source == golden
+    assert '[label="− 0.5"' in golden and '[label=dot ' in golden and "+ -" not in golden
+
+
+def test_the_readme_pictures_are_up_to_date(no_system_graphviz):
+    for name, drawing in _readme_pictures().items():
+        assert drawing.svg() == (ROOT / "docs" / name).read_text(encoding="utf-8"), f"remake docs/{name}"
+
+
+@pytest.mark.parametrize("name", ["neuron.svg", "small_mlp.svg", "mlp.svg"])
+def test_no_text_of_a_readme_picture_overlaps_another_or_leaves_the_picture(name):
+    svg = (ROOT / "docs" / name).read_text(encoding="utf-8")
+    width, height = (float(n) for n in ET.fromstring(svg).get("viewBox").split()[2:])
+    boxes = _text_boxes(svg)
+    assert len(boxes) > 10
+    for (first, a), (second, b) in itertools.combinations(boxes, 2):
+        assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (first, second)
+    for text, (left, top, right, bottom) in boxes:
+        assert 0 <= left and right <= width and 0 <= top and bottom <= height, text
+
+
+def test_the_key_explains_the_styles_the_picture_uses():
+    import nn
+
+    model = nn.MLP(2, [3, 1], rng=0)
+    loss = nn.mse_loss(model([1.0, 2.0]), [0.5])
     loss.backward()
-    where = _declarations(draw(loss, collapse="neuron").source)
-    boxes = [label.split("\\n")[0] for node, (label, _) in where.items() if node.startswith("m")]
-    assert boxes == [f"layers.0.neurons.{j}" for j in range(12)] + ["layers.1.neurons.0"]
+
+    def keys(source):
+        return dict(re.findall(r'\t(key_\w+) \[label=("[^"]*"|\S+)', source))
+
+    assert keys(draw(loss).source) == {}
+    assert keys(draw(loss, legend=True).source) == {
+        "key_parameter": '"parameter\\n(a named leaf)"', "key_value": '"value computed\\nby an op"',
+        "key_output": "output", "key_op": '"op (inputs numbered\\nin argument order)"'}
+    # shades from |grad| 0 to the largest |grad| of the picture, in nine steps
+    largest = max(abs(value.grad) for value in topological_order(loss))
+    shaded = keys(draw(loss, color_by_grad=True, legend=True).source)
+    assert [shaded[f"key_grad_{level}"] for level in (1, 9)] == ['"|grad| 0"', f'"|grad| {largest:.2g}"']
+    assert "key_module" in keys(draw(loss, collapse="neuron", legend=True).source)

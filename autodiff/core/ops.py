@@ -167,8 +167,9 @@ class Op:
         object.__setattr__(self, "partials_of", partials_of)
 
     def label(self, arg: Any = None) -> str:
-        """The op as shown in a picture of the graph, e.g. ``× 2``, ``** 3``, ``tanh``."""
-        return self.template.format(arg=_short(arg))
+        """The op as shown in a picture of the graph, e.g. ``× 2``, ``** 3``, ``tanh``, ``− 0.5``."""
+        # x − 0.5 is stored as x + (−0.5): shown as written, not as "+ -0.5"
+        return self.template.format(arg=_short(arg)).replace("+ -", "− ")
 
     def input_domain(self, arg: Any, index: int) -> Interval:
         """The interval the `index`-th input must lie in."""
@@ -326,11 +327,11 @@ _TABLE = [
        "Σ", "The sum of the inputs plus the constant argument.", constant=Constant("offset", default=0.0),
        method="sum",
        formula="Σ({xs}) + {arg}", partial_formulas=("1",)),
-    Op("dot", VARIADIC, _split_dot, _dot_derivative, "·",
+    Op("dot", VARIADIC, _split_dot, _dot_derivative, "dot",
        "Σ w_i · x_i; the inputs are w_0..w_n−1 then x_0..x_n−1.", paired=True, method="dot",
        formula="Σ w_i · x_i over w, x = ({xs})", partial_formulas=("x_i for w_i, w_i for x_i",)),
     Op("linear", VARIADIC, lambda m, xs, a: sum(map(operator.mul, a, xs)),
-       lambda m, xs, out, a: a, "· {arg}", "Σ c_i · x_i for constant coefficients c_i.",
+       lambda m, xs, out, a: a, "dot {arg}", "Σ c_i · x_i for constant coefficients c_i.",
        constant=Constant("coefficients", per_input=True), method="dot",
        formula="Σ c_i · x_i over x = ({xs}), c = {arg}", partial_formulas=("c_i",)),
     Op("max", VARIADIC, lambda m, xs, a: m.max_of(xs) if a is None else m.maximum(m.max_of(xs), a),

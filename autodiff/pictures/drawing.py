@@ -48,8 +48,10 @@ _BOX_RANKSEP = "0.8"
 _NODE = {"shape": "box", "style": "filled", "fillcolor": "white", "fontname": "Helvetica", "fontsize": "11"}
 _EDGE = {"arrowsize": "0.6", "fontname": "Helvetica", "fontsize": "9", "fontcolor": "#6b7280"}
 _OP = {"shape": "ellipse", "fillcolor": "#f3f4f6", "height": "0.3", "margin": "0.04,0.02"}
-_BOX = {"shape": "box", "style": "rounded,filled", "fillcolor": "#e5e7eb"}
-_CLUSTER = {"style": "rounded,dashed", "color": "#9ca3af", "fontcolor": "#4b5563"}
+# inches between the arrival points of an op's input edges: room for each one's number (9 pt)
+_INPUT_SPACING = 0.22
+_BOX = {"shape": "box", "style": "rounded,filled", "fillcolor": "#e5e7eb", "margin": "0.15,0.06"}
+_CLUSTER = {"style": "rounded,dashed", "color": "#9ca3af", "fontcolor": "#4b5563", "labeljust": "l"}
 # the kind of a value shows in its border (and its fill, unless the fill shows |grad|)
 _KINDS = {
     "value": ({}, "white"),
@@ -58,6 +60,9 @@ _KINDS = {
     "output": ({"color": "#b45309", "penwidth": "2"}, "#fef3c7"),
 }
 _GRAD_SCHEME = "oranges9"  # a ColorBrewer scheme built into Graphviz: "1" lightest .. "9" darkest
+_MEANINGS = {"parameter": "parameter\n(a named leaf)", "leaf": "input or constant\n(an unnamed leaf)",
+             "value": "value computed\nby an op", "output": "output"}
+"""What each kind of value box means, as the legend says it."""
 
 
 def _visible(text: str) -> str:
@@ -233,6 +238,7 @@ def draw(
     clusters: bool = True,
     color_by_grad: bool = False,
     digits: int = 4,
+    legend: bool = False,
 ) -> Drawing:
     """A picture of the graph that computed `root`: every value, every op, in argument order.
 
@@ -250,6 +256,8 @@ def draw(
       ``n`` (1 = outermost) as one box.
     - `max_nodes`: above this many nodes, raise `ValueError` saying how to make it readable,
       instead of handing Graphviz a graph it takes minutes to lay out.
+    - `legend`: add a key to the node styles (and to the |grad| shades with `color_by_grad`),
+      after the output.
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw() needs a Value, got {type(root).__name__}")
@@ -266,7 +274,10 @@ def draw(
     if sum(count) > max_nodes:
         modes: tuple[Collapse, ...] = (None, "neuron", "layer")
         raise _too_big(count, max_nodes, {mode: sum(_layout(order, scopes, mode).count()) for mode in modes})
-    digraph, box_ids = _build(layout, root, rankdir, show_grad, clusters, color_by_grad, digits)
+    digraph = _build(layout, root, rankdir, show_grad, clusters, color_by_grad, digits)
+    if legend:
+        _add_legend(digraph, layout, root, clusters, color_by_grad, digits, rankdir in ("LR", "RL"))
+    box_ids = _box_ids(layout)
     node_ids = {
         value: f"v{i}" if value not in layout.boxes else box_ids[layout.boxes[value]] for i, value in enumerate(order)
     }
@@ -277,19 +288,22 @@ def draw(
 def _build(
     layout: _Layout, root: Value, rankdir: str, show_grad: bool, clusters: bool, color_by_grad: bool,
     digits: int,
-) -> tuple[graphviz.Digraph, dict[ModulePath, str]]:
+) -> graphviz.Digraph:
     order, boxes = layout.order, layout.boxes
     index = {value: i for i, value in enumerate(order)}
-    # boxes in the order of their paths, numbers as numbers: Graphviz keeps neurons 0, 1, ..., 15 in order
-    modules = sorted(set(boxes.values()), key=_path_order)
-    box_ids = {module: f"m{k}" for k, module in enumerate(modules)}
+    box_ids = _box_ids(layout)
     import graphviz
 
     top = graphviz.Digraph(
-        "autodiff", graph_attr={**_GRAPH, "rankdir": rankdir, **({"ranksep": _BOX_RANKSEP} if modules else {})},
+        "autodiff", graph_attr={**_GRAPH, "rankdir": rankdir, **({"ranksep": _BOX_RANKSEP} if box_ids else {})},
         node_attr=_NODE, edge_attr=_EDGE,
     )
-    frames = _Frames(top, clusters)
+    # Graphviz lays out what is inside frames in reverse when it turns the picture sideways: there,
+    # frames, the inputs of framed nodes and rows of boxes are given in reverse, so that neurons and
+    # inputs read in index order (top to bottom, or left to right)
+    sideways = rankdir in ("LR", "RL")
+    frames = _Frames(top, clusters, sideways)
+    framed: dict[str, ModulePath] = {}  # the nodes drawn inside a module's frame, and that module
     shown = [value for value in order if value not in boxes]
     largest = max((abs(v.grad) for v in shown if math.isfinite(v.grad)), default=0.0)
     for value in shown:
@@ -305,11 +319,87 @@ def _build(
             attrs["fillcolor"] = fill
         frame.node(f"v{index[value]}", _label(value, module, show_grad, digits), **attrs)
         if value.op is not None:
-            frame.node(f"o{index[value]}", _text_escape(value.op.label(value.arg)), **_OP)
-    _add_boxes(frames, boxes, box_ids, root)
-    _add_edges(top, order, index, boxes, box_ids)
+            op_style = _op_style(len(value.parents), sideways)
+            frame.node(f"o{index[value]}", _text_escape(value.op.label(value.arg)), **op_style)
+        if module:
+            framed |= {f"v{index[value]}": module, f"o{index[value]}": module}
+    framed |= _add_boxes(frames, boxes, box_ids, root, sideways)
+    _add_edges(top, order, index, boxes, box_ids, framed, sideways)
     frames.close()
-    return top, box_ids
+    return top
+
+
+def _add_legend(
+    digraph: graphviz.Digraph, layout: _Layout, root: Value, clusters: bool, color_by_grad: bool, digits: int,
+    sideways: bool,
+) -> None:
+    """A key to the styles the picture uses, in a frame after the output.
+
+    One row of node styles and, with `color_by_grad`, one of |grad| shades, as plain nodes: the
+    WebAssembly Graphviz draws no HTML tables.
+    """
+    import graphviz
+
+    shown = [value for value in layout.order if value not in layout.boxes]
+    kinds = {_kind(value, root) for value in shown}
+    styles = [
+        (f"key_{kind}", meaning, {**_KINDS[kind][0], "fillcolor": _KINDS[kind][1]})
+        for kind, meaning in _MEANINGS.items() if kind in kinds
+    ]
+    if any(value.op is not None for value in shown):
+        styles.append(("key_op", "op (inputs numbered\nin argument order)", _OP))
+    if layout.boxes:
+        styles.append(("key_module", "module drawn\nas one box", _BOX))
+    rows = [styles]
+    if color_by_grad:
+        largest = max((abs(v.grad) for v in shown if math.isfinite(v.grad)), default=0.0)
+        rows.append([
+            (f"key_grad_{level}", f"|grad| {_format(largest * (level - 1) / 8, 2)}",
+             {"colorscheme": _GRAD_SCHEME, "fillcolor": str(level), **({"fontcolor": "white"} if level >= 7 else {})})
+            for level in range(1, 10)
+        ])
+    key = graphviz.Digraph("cluster_key", graph_attr={**_CLUSTER, "label": "key", "style": "rounded"})
+    for row in rows:
+        line = graphviz.Digraph(graph_attr={"rank": "same"})
+        for node_id, text, attrs in row:
+            line.node(node_id, _text_escape(text), **attrs)
+        chain = [node_id for node_id, _, _ in row][::-1 if sideways else 1]
+        for left, right in zip(chain, chain[1:], strict=False):
+            line.edge(left, right, style="invis")
+        key.subgraph(line)
+    for upper, lower in zip(rows, rows[1:], strict=False):
+        key.edge(upper[0][0], lower[0][0], style="invis")
+    digraph.subgraph(key)
+    output = f"v{len(layout.order) - 1}" if root not in layout.boxes else _box_ids(layout)[layout.boxes[root]]
+    digraph.edge(output, rows[0][0][0], style="invis")
+
+
+def _box_ids(layout: _Layout) -> dict[ModulePath, str]:
+    """The DOT id of each collapsed module's box: ``m0``, ``m1``, ... in the order of their paths."""
+    # numbers as numbers: Graphviz keeps neurons 0, 1, ..., 15 in order
+    modules = sorted(set(layout.boxes.values()), key=_path_order)
+    return {module: f"m{k}" for k, module in enumerate(modules)}
+
+
+def _number_placement(position: int, inputs: int, sideways: bool) -> dict[str, str]:
+    """Where an input edge's number goes: for two inputs (x * x's two edges), on either side of the pair.
+
+    Angles found by rendering pictures of MLPs and of x * x in every direction and measuring the
+    numbers' overlaps: Graphviz measures the angle from the edge at its head.
+    """
+    if inputs != 2:
+        return {}
+    first, second = ("-60", "60") if sideways else ("25", "-25")
+    return {"labelangle": first if position == 1 else second, "labeldistance": "1.6"}
+
+
+def _op_style(inputs: int, sideways: bool) -> dict[str, str]:
+    """An op node long enough, across the flow, that its numbered input edges arrive apart."""
+    if inputs <= 1:
+        return _OP
+    span = _INPUT_SPACING * inputs
+    # sideways (LR) the inputs arrive on the node's left side, top to bottom; else on its top
+    return {**_OP, "height": f"{max(0.3, span):g}"} if sideways else {**_OP, "width": f"{max(0.75, span):g}"}
 
 
 def _label(value: Value, module: ModulePath, show_grad: bool, digits: int) -> str:
@@ -331,17 +421,40 @@ def _path_order(path: ModulePath) -> tuple[tuple[int, int, str], ...]:
 
 
 def _add_boxes(
-    frames: _Frames, boxes: dict[Value, ModulePath], box_ids: dict[ModulePath, str], root: Value
-) -> None:
+    frames: _Frames, boxes: dict[Value, ModulePath], box_ids: dict[ModulePath, str], root: Value, sideways: bool
+) -> dict[str, ModulePath]:
+    """Draw the box of each collapsed module; returns those drawn inside a frame, with the frame's module.
+
+    The boxes of one frame (the neurons of a layer) are kept in a row in path order by invisible
+    edges between neighbours: with only the edges between layers to go by, Graphviz may reverse it.
+    """
+    framed = {}
     sizes = {module: [0, 0] for module in box_ids}  # values, parameters
     for value, module in boxes.items():
         sizes[module][value.op is None and value.name is not None] += 1
+    siblings: dict[ModulePath, list[str]] = {}
     for module, box_id in box_ids.items():
         values, parameters = sizes[module]
-        text = f"{'.'.join(module)}\n{parameters} parameters, {values} values"
         attrs = {**_BOX, **(_KINDS["output"][0] if boxes.get(root) == module else {})}
         outer = modules_of(module)[:-1]
-        frames.get(outer[-1] if outer else ())[1].node(box_id, _text_escape(text), **attrs)
+        frame_module, frame = frames.get(outer[-1] if outer else ())
+        # in the frame of layers.0, layers.0.neurons.3 is shown as neurons.3
+        name = ".".join(module[len(frame_module):])
+        text = f"{name}\n{parameters} parameters, {values} values"
+        frame.node(box_id, _text_escape(text), **attrs)
+        if frame_module:
+            framed[box_id] = frame_module
+            siblings.setdefault(frame_module, []).append(box_id)
+    import graphviz
+
+    for frame_module, ids in siblings.items():
+        if len(ids) > 1:
+            row = graphviz.Digraph(graph_attr={"rank": "same"})
+            chain = ids[::-1] if sideways else ids
+            for left, right in zip(chain, chain[1:], strict=False):
+                row.edge(left, right, style="invis")
+            frames.frames[frame_module].subgraph(row)
+    return framed
 
 
 def _add_edges(
@@ -350,7 +463,10 @@ def _add_edges(
     index: dict[Value, int],
     boxes: dict[Value, ModulePath],
     box_ids: dict[ModulePath, str],
+    framed: dict[str, ModulePath],
+    sideways: bool,
 ) -> None:
+    """The edges: each input of an op into its node (numbered when there are several), each op to its value."""
     into_boxes: set[tuple[str, str]] = set()
     for value in order:
         if value.op is None:
@@ -358,14 +474,18 @@ def _add_edges(
         box = boxes.get(value)
         head = f"o{index[value]}" if box is None else box_ids[box]
         parents = value.parents
-        for position, parent in enumerate(parents, start=1):
+        inputs = list(enumerate(parents, start=1))
+        for position, parent in reversed(inputs) if sideways and head in framed else inputs:
             tail = f"v{index[parent]}" if parent not in boxes else box_ids[boxes[parent]]
+            attrs: dict[str, str] = {}
             if box is None:
-                top.edge(tail, head, **({"headlabel": str(position)} if len(parents) > 1 else {}))
+                if len(parents) > 1:
+                    attrs |= {"headlabel": str(position), **_number_placement(position, len(parents), sideways)}
+                top.edge(tail, head, **attrs)
             elif tail != head and (tail, head) not in into_boxes:
                 # into a box: one edge per source, as argument order means nothing there
                 into_boxes.add((tail, head))
-                top.edge(tail, head)
+                top.edge(tail, head, **attrs)
         if box is None:
             top.edge(head, f"v{index[value]}")
 
@@ -373,8 +493,8 @@ def _add_edges(
 class _Frames:
     """The Graphviz cluster of each module, nested as the modules are; the top level is ``()``."""
 
-    def __init__(self, top: graphviz.Digraph, clusters: bool) -> None:
-        self.clusters = clusters
+    def __init__(self, top: graphviz.Digraph, clusters: bool, reverse: bool) -> None:
+        self.clusters, self.reverse = clusters, reverse
         self.frames: dict[ModulePath, graphviz.Digraph] = {(): top}
 
     def get(self, path: ModulePath) -> tuple[ModulePath, graphviz.Digraph]:
@@ -392,8 +512,12 @@ class _Frames:
         return innermost, self.frames[innermost]
 
     def close(self) -> None:
-        """Put each frame in its parent, innermost first (Graphviz copies a subgraph's lines)."""
-        for module in sorted((m for m in self.frames if m), key=len, reverse=True):
+        """Put each frame in its parent, innermost first (Graphviz copies a subgraph's lines).
+
+        Frames of one depth go in path order (reversed with `reverse`): Graphviz lays them out so.
+        """
+        frames = sorted((m for m in self.frames if m), key=_path_order, reverse=self.reverse)
+        for module in sorted(frames, key=len, reverse=True):
             outer = modules_of(module)[:-1]
             self.frames[outer[-1] if outer else ()].subgraph(self.frames[module])
 

@@ -62,7 +62,8 @@ _GRAD_FILLS = ("#fff5eb", "#fee6ce", "#fdd0a2", "#fdae6b", "#fd8d3c", "#f16913",
 _WHITE_TEXT_FROM = 7  # as in draw: black text is hard to read on dark orange
 _SHORT_NAME = 24  # an unnamed value is called by its formula up to this many characters
 _SHOWN_INPUTS = 6  # a variadic op's formula lists this many inputs, then "…"
-_COORDINATES = ("points", "d")  # Graphviz writes them to 1/100 pt; 1/10 pt looks the same and takes less room
+# Graphviz writes coordinates to 1/100 pt; whole points (a pixel at most) look the same and pack far smaller
+_COORDINATES = ("points", "d", "x", "y", "cx", "cy", "rx", "ry")
 _DECIMAL = re.compile(r"-?\d+\.\d+")
 # attribute values the page's CSS gives instead (None: any value), which shrinks the page by a third
 _CSS_DEFAULTS: dict[str, dict[str, str | None]] = {
@@ -385,7 +386,7 @@ def _page_svg(svg: ET.Element) -> str:
                 del element.attrib[name]
         for name in _COORDINATES:
             if name in element.attrib:
-                element.attrib[name] = _DECIMAL.sub(_tenths, element.attrib[name])
+                element.attrib[name] = _DECIMAL.sub(_whole, element.attrib[name])
     for parent in list(svg.iter()):
         for position, child in reversed(list(enumerate(parent))):
             if child.tag == "title":
@@ -403,8 +404,8 @@ def _packed(svg: str) -> str:
     return base64.b64encode(gzip.compress(svg.encode("utf-8"), mtime=0)).decode("ascii")
 
 
-def _tenths(number: re.Match[str]) -> str:
-    return f"{float(number[0]):.1f}".removesuffix(".0")
+def _whole(number: re.Match[str]) -> str:
+    return str(round(float(number[0])))
 
 
 def _json_for_script(data: dict[str, Any]) -> str:
