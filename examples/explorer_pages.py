@@ -30,7 +30,8 @@ def mlp_loss() -> Value:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("runs/pages"), help="folder for the pages (%(default)s)")
+    parser.add_argument("--out", type=Path, default=Path("runs/pages"),
+                        help="folder for the pages (default: %(default)s)")
     out = parser.parse_args().out
     out.mkdir(parents=True, exist_ok=True)
     pages = {
