@@ -8,8 +8,9 @@ mini-batch of 64 every 4 steps after 1,000 warm-up steps, a target network synce
 periodic evaluation. The PyTorch DQN is written here the way CleanRL's ``dqn.py`` is (a
 ``nn.Sequential`` Q-network, a numpy replay buffer, ``F.mse_loss`` of the gathered Q-values against
 targets under ``torch.no_grad()``, ``optimizer.zero_grad(); loss.backward(); optimizer.step()``),
-on the CPU with ``torch.set_num_threads(1)``. The rounds interleave the learners and the medians
-are reported with their spread. `rl.train` with ``compiled=False`` (the Value graph per sample) is
+on the CPU with ``torch.set_num_threads(1)``. Each learner first runs once untimed (PyTorch's first
+calls set up its dispatcher and autograd engine); then the rounds interleave the learners and the
+medians are reported with their spread. `rl.train` with ``compiled=False`` (the Value graph per sample) is
 measured on fewer steps, for reference.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import statistics
@@ -28,6 +30,7 @@ import gymnasium
 import numpy as np
 
 import rl
+from autodiff.files import atomic_write
 
 try:
     import torch
@@ -132,6 +135,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="write the raw figures here")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    load_before = os.getloadavg()
 
     runs = {
         "rl.train (compiled)": (args.steps, lambda seed: ours(args.steps, seed)),
@@ -139,6 +143,9 @@ def main() -> None:
         "rl.train (compiled=False, Value graph)": (
             args.value_graph_steps, lambda seed: ours(args.value_graph_steps, seed, compiled=False)),
     }
+    untimed_steps = SETTINGS["learning_starts"] + 100 * SETTINGS["train_frequency"]
+    ours(untimed_steps, 0)
+    torch_dqn(untimed_steps, 0)
     rates: dict[str, list[float]] = {name: [] for name in runs}
     for round_index in range(args.rounds):
         for name, (steps, run) in runs.items():
@@ -156,9 +163,13 @@ def main() -> None:
                                     strict=True)]
     print(f"rl.train (compiled) / PyTorch DQN, per round: median {statistics.median(ratios):.2f}× "
           f"(range {min(ratios):.2f}–{max(ratios):.2f}×; target ≥ 1.5×)")
+    load_after = os.getloadavg()
+    print("load average (1, 5, 15 min), before: " + ", ".join(f"{x:.2f}" for x in load_before)
+          + "; after: " + ", ".join(f"{x:.2f}" for x in load_after))
     if args.json is not None:
-        args.json.write_text(json.dumps({"date": str(date.today()), "steps": args.steps, "rates": rates,
-                                         "ratios": ratios}, indent=1) + "\n", encoding="utf-8")
+        atomic_write(args.json, json.dumps({"date": str(date.today()), "steps": args.steps, "rates": rates,
+                                            "ratios": ratios, "load_before": load_before, "load_after": load_after},
+                                           indent=1) + "\n")
 
 
 if __name__ == "__main__":

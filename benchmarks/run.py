@@ -1,6 +1,6 @@
 """Benchmarks against micrograd 0.1.0, measured side by side in one run.
 
-Usage: ``pip install -e ".[bench]" && python benchmarks/run.py [--quick] [--json PATH]``
+Usage: ``pip install -e ".[bench]" && python benchmarks/run.py [--quick] [--repetitions N] [--json PATH]``
 
 Every workload runs our engine and micrograd in interleaved repetitions and reports medians, with
 the garbage collector on, as users run it. Each engine runs a few consecutive steps per
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import platform
 import statistics
 import sys
@@ -30,11 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import workloads  # noqa: E402 - the benchmark's own helpers, next to this file
 
 import autodiff  # noqa: E402
+from autodiff.files import atomic_write  # noqa: E402
 
 TARGETS = {
     "W1(a) op-for-op Value graph": 15.0,
     "W1(b) nn.MLP (fused dot)": 50.0,
-    "W1(c) compiled replay": 800.0,
+    "W1(c) autodiff.compile": 800.0,
     "W2 chain of 1,000,000 ops": 10.0,
     "W3 wide sum of 1,000,000 products": 6.0,
 }
@@ -94,9 +96,15 @@ def cyclic_garbage(step: Callable[[], object]) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and smaller N (a smoke run)")
+    parser.add_argument("--repetitions", type=int, default=None,
+                        help="interleaved rounds of W1 and of the smaller W2 and W3 (default 5, 2 with --quick)")
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results.json"), help="where to write raw figures")
     options = parser.parse_args()
     repetitions, steps = (2, 2) if options.quick else (5, 3)
+    if options.repetitions is not None:
+        if options.repetitions < 1:
+            parser.error(f"--repetitions must be at least 1, got {options.repetitions}")
+        repetitions = options.repetitions
     big = 100_000 if options.quick else 1_000_000
     rows: list[tuple[str, float, float, str]] = []
     raw: dict[str, object] = {
@@ -105,6 +113,7 @@ def main() -> None:
         f"{platform.python_version()}, numpy {np.__version__}",
     }
 
+    load_before = raw["load average before"] = os.getloadavg()
     step = workloads.MoonsStep()
     step.check_agreement(tolerance=1e-9)
     w1 = interleaved(
@@ -112,7 +121,7 @@ def main() -> None:
             "micrograd": step.micrograd,
             "W1(a) op-for-op Value graph": step.op_for_op,
             "W1(b) nn.MLP (fused dot)": step.fused,
-            "W1(c) compiled replay": step.compiled,
+            "W1(c) autodiff.compile": step.compiled,
             "W1(d) numpy matrix backprop": step.numpy_floor,
             "W1(e) lean numpy step (floor)": step.lean_numpy,
         },
@@ -124,10 +133,10 @@ def main() -> None:
     for name, samples in w1.items():
         if name != "micrograd":
             rows.append((name, statistics.median(samples), base, ""))
-    compiled = statistics.median(w1["W1(c) compiled replay"])
+    compiled = statistics.median(w1["W1(c) autodiff.compile"])
     raw["W1(c) / W1(d)"] = compiled / statistics.median(w1["W1(d) numpy matrix backprop"])
     # per round: the compiled step and the floor ran side by side in it
-    per_round = [c / f for c, f in zip(w1["W1(c) compiled replay"], w1["W1(e) lean numpy step (floor)"], strict=True)]
+    per_round = [c / f for c, f in zip(w1["W1(c) autodiff.compile"], w1["W1(e) lean numpy step (floor)"], strict=True)]
     raw["W1(c) / W1(e)"] = {"median": statistics.median(per_round), "min": min(per_round), "max": max(per_round)}
 
     default_limit = sys.getrecursionlimit()
@@ -193,8 +202,11 @@ def main() -> None:
     print(f"W4 cyclic garbage after one training step: ours {garbage['ours']}, micrograd {garbage['micrograd']}")
     recursion = raw["micrograd chain of 1,000 at the default recursion limit"]
     print(f"micrograd, chain of 1,000 at the default recursion limit: {recursion}")
+    load_after = raw["load average after"] = os.getloadavg()
+    print("load average (1, 5, 15 min), before: " + ", ".join(f"{x:.2f}" for x in load_before)
+          + "; after: " + ", ".join(f"{x:.2f}" for x in load_after))
     options.json.parent.mkdir(parents=True, exist_ok=True)
-    options.json.write_text(json.dumps(raw, indent=1))
+    atomic_write(options.json, json.dumps(raw, indent=1))
     print(f"raw figures: {options.json}")
 
 

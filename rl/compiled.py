@@ -58,14 +58,8 @@ class CompiledQ:
         self.mean = entry.mean
         self.forward = q.compile()
         self.target_forward = self.forward if target_q is q else target_q.compile()
-
-        def td_loss(outputs: Sequence[Value], *row: Value) -> Value:
-            # the row ends with the action as a one-hot vector and the target Q̃, both per-sample inputs
-            one_hot, target = row[:-1], row[-1]
-            return entry.term(autodiff.dot(one_hot, outputs), target, huber_delta)
-
-        self.loss = q.compile(td_loss)
-        self._one_hots = np.eye(self.n_actions)
+        # the per-transition loss term of Q̂ and Q̃, compiled: its input gradient is ∂term/∂Q̂
+        self.term = autodiff.compile(lambda prediction, target: entry.term(prediction, target, huber_delta), params=[])
 
     def __repr__(self) -> str:
         return f"CompiledQ({self.n_actions} actions, loss={self.loss_name!r})"
@@ -98,20 +92,31 @@ class CompiledQ:
     ) -> tuple[UpdateStats, Array]:
         """The batch's TD loss, the mean Q̂(x_m, u_m) and the semi-gradient of the loss, in ``parameters()`` order.
 
-        The targets enter the loss as per-sample inputs, so the gradient is the semi-gradient.
+        One forward and one backward pass of the compiled network: the loss term's slope at each
+        Q̂(x_m, u_m) (from the compiled term, with the target Q̃ as a constant input, so the
+        gradient is the semi-gradient) weighs the network's output u_m of sample m.
         Without a target network, `target_params` default to `params`.
         """
         arrays = _as_arrays(batch)
         if self.target_q is self.q and target_params is None:
             target_params = params
         targets = self.td_targets(arrays, discount, target_params=target_params)
-        n = len(arrays.actions)
-        rows = np.column_stack([arrays.observations, self._one_hots[arrays.actions], targets])
-        result = self.loss.value_and_grad(rows, 1.0 / n if self.mean else 1.0, params=params)
-        q_hat = self.forward(arrays.observations, params=params)[np.arange(n), arrays.actions]
-        with np.errstate(over="ignore", invalid="ignore"):  # a diverged loss sums to inf or NaN, as on Values
-            loss = float(result.values.mean() if self.mean else result.values.sum())
-        return UpdateStats(loss, float(np.mean(q_hat))), result.params
+        n, samples, actions = len(arrays.actions), np.arange(len(arrays.actions)), arrays.actions
+        scale = 1.0 / n if self.mean else 1.0
+        found: list[tuple[float, float]] = []
+
+        def output_weights(q_values: Array) -> Array:
+            # ∂loss/∂Q(x_m, ·): the term's slope at Q̂(x_m, u_m), nothing for the other actions
+            q_hat = q_values[samples, actions]
+            term = self.term.value_and_grad(np.column_stack([q_hat, targets]), scale)
+            with np.errstate(over="ignore", invalid="ignore"):  # a diverged loss sums to inf or NaN, as on Values
+                found.append((float(np.sum(term.values) * scale), float(np.mean(q_hat))))
+            weights = np.zeros_like(q_values)
+            weights[samples, actions] = term.inputs[:, 0]
+            return weights
+
+        result = self.forward.value_and_grad(arrays.observations, output_weights, params=params)
+        return UpdateStats(*found[0]), result.params
 
     def td_update(self, optimizer: Optimizer, batch: Sequence[Transition], *, discount: float) -> UpdateStats:
         """`rl.td_update` on the compiled graph: the same targets, loss and gradients, up to rounding.

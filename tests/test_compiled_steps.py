@@ -154,3 +154,33 @@ def test_buffers_are_made_once_per_batch_size_and_results_are_not_overwritten():
     compiled(np.zeros((5, 2)))
     assert program.buffers(2) is buffers and program.buffers(5) is not buffers
     np.testing.assert_array_equal(first, kept)
+
+
+def test_several_outputs_give_a_vector_jacobian_product_with_weights_from_the_outputs():
+    model = nn.MLP(3, [4, 2], activation="tanh", rng=6)
+    params = model.parameters()
+    X = np.random.default_rng(7).normal(size=(5, 3))
+    compiled = model.compile()
+    seen = []
+
+    def weights_of(outputs):  # the gradient of Σ_b ½ ‖outputs_b‖², computed on the outputs
+        seen.append(outputs.copy())
+        return outputs
+
+    result = compiled.value_and_grad(X, weights_of)
+    np.testing.assert_array_equal(seen[0], compiled(X))
+    np.testing.assert_array_equal(result.values, compiled(X))
+
+    def half_squared_norm(*x):
+        return autodiff.sum(v * v for v in model(x)) * 0.5
+
+    _, expected, expected_inputs = _value_graph(half_squared_norm, params, X.tolist(), [1.0] * 5)
+    np.testing.assert_allclose(result.params, expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(result.inputs, expected_inputs, rtol=1e-12, atol=1e-14)
+
+    def twice(x):  # one node returned twice gets both of its weights
+        y = x * 3.0
+        return [y, y]
+
+    result = autodiff.compile(twice, params=[]).value_and_grad(np.ones((2, 1)), [[1.0, 2.0]] * 2)
+    assert result.inputs.tolist() == [[9.0], [9.0]]

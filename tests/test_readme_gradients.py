@@ -177,7 +177,9 @@ def anchor(heading):
 def test_the_contents_list_every_section_in_order():
     text = README.read_text(encoding="utf-8")
     contents = next(line for line in text.splitlines() if line.startswith("**Contents:**"))
-    assert re.findall(r"\]\(#([^)]+)\)", contents) == [anchor(h.removeprefix("## ")) for h, _ in sections()]
+    listed = re.findall(r"\]\(#([^)]+)\)", contents)
+    wanted = [anchor(h.removeprefix("## ")) for h, _ in sections()]
+    assert listed == wanted, f"the README's **Contents:** line must link every ## section in order: {wanted}"
 
 
 def test_every_link_inside_the_readme_reaches_a_heading():

@@ -6,7 +6,7 @@ import pytest
 
 import rl
 
-FROZEN_LAKE_SLIPPERY_START_VALUE = 0.542026  # γ = 0.99, gymnasium 1.4.0 (issue 6)
+FROZEN_LAKE_SLIPPERY_START_VALUE = 0.542026  # γ = 0.99, gymnasium 1.4.0
 FROZEN_LAKE_SLIPPERY_SUCCESS = 0.7402  # its greedy policy within 100 steps
 FROZEN_LAKE_8X8_START_VALUE = 0.414640
 CLIFF_WALKING_START_VALUE = -12.247898

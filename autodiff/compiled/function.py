@@ -41,8 +41,9 @@ Array = NDArray[np.float64]
 class BatchGradients:
     """What `CompiledFunction.value_and_grad` returns for a batch.
 
-    `values`: ``f`` on every sample, shape ``(batch,)``. `params`: the gradient of
-    ``Σ_b weight_b · f(sample_b)`` with respect to each parameter, shape ``(n_params,)``.
+    `values`: ``f`` on every sample, shape ``(batch,)`` (``(batch, n_outputs)`` for an ``f`` with
+    several outputs). `params`: the gradient of ``Σ_b weight_b · f(sample_b)`` with respect to
+    each parameter, shape ``(n_params,)``.
     `inputs`: the gradient of each sample's weighted output with respect to that sample's
     inputs, shape ``(batch, n_inputs)``.
     """
@@ -57,7 +58,7 @@ class CompiledFunction:
 
     Call it on a batch ``X`` of shape ``(batch, n_inputs)`` to get ``f`` on every sample: shape
     ``(batch,)`` when ``f`` returns one Value, ``(batch, n_outputs)`` when it returns a sequence.
-    `value_and_grad` and `backward` differentiate a scalar ``f`` summed over the batch. Each call
+    `value_and_grad` and `backward` differentiate ``f`` weighted and summed over the batch. Each call
     may pass ``params=``, the parameters' values as an array in `params` order, instead of reading
     them from the Values.
     """
@@ -145,27 +146,44 @@ class CompiledFunction:
         return outputs[0].copy() if scalar else outputs.T.copy()
 
     def value_and_grad(
-        self, X: ArrayLike, weights: ArrayLike | None = None, *, params: ArrayLike | None = None
+        self,
+        X: ArrayLike,
+        weights: ArrayLike | Callable[[Array], ArrayLike] | None = None,
+        *,
+        params: ArrayLike | None = None,
     ) -> BatchGradients:
         """``f`` on every sample and the gradients of ``Σ_b weights_b · f(sample_b)``.
 
-        `weights` default to ones (a sum over the batch); pass ``1 / batch`` for a mean.
-        ``f`` must return a single Value.
+        For a scalar ``f``, `weights` default to ones (a sum over the batch); pass ``1 / batch``
+        for a mean. For an ``f`` with several outputs, `weights` has one per sample and output,
+        shape ``(batch, n_outputs)``, and the gradients are those of ``Σ_b Σ_o weights_bo ·
+        f_o(sample_b)`` (a vector-Jacobian product). `weights` may also be a function of ``f``'s
+        values (what calling the compiled function returns) that returns them: a loss computed
+        on the outputs with numpy then costs one forward pass, not two.
         """
         program, scalar, buffers = self._run(X, params)
-        if not scalar:
-            raise ValueError("value_and_grad() needs f to return one Value (a scalar loss per sample)")
         values, grads = buffers.values, buffers.grads
+        batch = values.shape[1]
+        outputs = values[program.output_rows]
+        shape = (batch,) if scalar else (batch, outputs.shape[0])
+        if callable(weights):
+            weights = weights(outputs[0].copy() if scalar else outputs.T.copy())
+        if weights is None and not scalar:
+            raise ValueError("value_and_grad() of an f with several outputs needs weights, one per sample and output")
+        seed = np.broadcast_to(1.0 if weights is None else np.asarray(weights, dtype=np.float64), shape)
         grads.fill(0.0)
         program.leaf_grads.fill(0.0)
-        grads[program.first_output] = 1.0 if weights is None else np.broadcast_to(weights, (values.shape[1],))
+        if scalar:
+            grads[program.first_output] = seed
+        else:
+            _add_rows(grads, program.output_rows, seed.T)
         # an infinite partial (sqrt at 0) gives inf or NaN gradients, as in PyTorch: numbers, not errors
         with np.errstate(all="ignore"):
             for step in reversed(program.steps):
                 step.backward(values, grads)
             program.leaf_grads[program.leaf_of_row] += grads[program.leaf_rows].sum(axis=1)
-        return BatchGradients(values[program.first_output].copy(), program.leaf_grads[:program.n_params].copy(),
-                              grads[:program.n_inputs].T.copy())
+        returned = values[program.first_output].copy() if scalar else outputs.T.copy()
+        return BatchGradients(returned, program.leaf_grads[:program.n_params].copy(), grads[:program.n_inputs].T.copy())
 
     def backward(self, X: ArrayLike, weights: ArrayLike | None = None, *, params: ArrayLike | None = None) -> float:
         """Add the batch's parameter gradients into each parameter's `.grad`, as ``loss.backward()``.
@@ -177,7 +195,15 @@ class CompiledFunction:
             p.grad += g
         w = np.ones_like(result.values) if weights is None else np.broadcast_to(weights, result.values.shape)
         with np.errstate(over="ignore", invalid="ignore"):  # a diverged loss sums to inf or NaN, as on Values
-            return float(np.dot(w, result.values))
+            return float(np.vdot(w, result.values))
+
+
+def _add_rows(grads: Array, rows: Any, seed: Array) -> None:
+    # an output may be returned twice: its seeds add up
+    if isinstance(rows, slice):
+        grads[rows] += seed
+    else:
+        np.add.at(grads, rows, seed)
 
 
 def compile(  # noqa: A001 - the name users know from jax.jit and torch.compile
