@@ -30,8 +30,8 @@ def warm_up() -> bool:
 def runs_per_minute(workers: int, seeds: int, steps: int) -> float:
     base = rl.QLearningConfig(total_steps=steps, eval_period=None, eval_episodes=1)
     grid = {"loss": ["sum", "mean"]}
-    ray.init(num_cpus=workers, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
-             logging_level=logging.WARNING)
+    ray.init(address="local", num_cpus=workers, include_dashboard=False, _node_ip_address="127.0.0.1",
+             log_to_driver=False, logging_level=logging.WARNING)
     try:
         # one task per worker first, so the timed sweep does not pay for starting worker processes
         ray.get([ray.remote(num_cpus=1)(warm_up).remote() for _ in range(workers)])

@@ -153,6 +153,9 @@ def test_report_of_stored_runs(tmp_path):
         assert (folder / "figures" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert (folder / "figures" / f"{name}.svg").read_text().lstrip().startswith("<?xml")
         assert f"figures/{name}.svg" in text
+    figures = {path.name: path.read_bytes() for path in (folder / "figures").iterdir()}
+    write_report(folder)
+    assert {path.name: path.read_bytes() for path in (folder / "figures").iterdir()} == figures  # byte for byte
 
 
 def test_the_report_says_when_runs_mix_code_versions(tmp_path):

@@ -1,9 +1,10 @@
 """rl.sweep on Ray, with tiny runs: failing and diverging runs, resuming, and a driver killed mid-sweep.
 
-Each test starts Ray itself (embedded, on loopback) and shuts it down; the killed driver's own Ray
-processes are ended with its process group.
+The in-process test joins the session's shared 2-node test cluster (tests/conftest.py); the killed
+driver starts Ray embedded, as the command does, and its Ray processes are ended with its process group.
 """
 
+import contextlib
 import json
 import os
 import signal
@@ -12,30 +13,23 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 import nn
 import rl
 from rl.sweeps import load_sweep
 from rl.sweeps.store import load_runs
+from tests.conftest import import_or_skip
 
-ray = pytest.importorskip("ray", reason="the sweep extra is part of dev: pip install -e '.[dev]'")
+import_or_skip("ray", "sweep")
 ROOT = Path(__file__).resolve().parent.parent
 TINY = dict(total_steps=300, learning_starts=100, eval_period=150, eval_episodes=1)
 
 
-@pytest.fixture(scope="module")
-def local_ray():
-    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
-    yield
-    ray.shutdown()
-
-
-def test_failing_and_diverging_runs_are_recorded_and_the_others_go_on(tmp_path, local_ray):
+def test_failing_and_diverging_runs_are_recorded_and_the_others_go_on(tmp_path, two_node_ray_cluster):
     base = rl.QLearningConfig(**TINY, optimizer="sgd", loss="sum", target_sync_period=None)
     # the Broken env raises at its 50th step; SGD on the summed loss with step 1000 overflows to NaN
     grid = {"env_id": ["FrozenLake-v1", "tests.sweep_envs:Broken-v0"], "learning_rate": [0.003, 1000.0]}
-    summary = rl.sweep(base, grid, [1, 2], out=tmp_path, final_episodes=3, progress=False)
+    summary = rl.sweep(base, grid, [1, 2], out=tmp_path, address=two_node_ray_cluster.address, final_episodes=3,
+                       progress=False)
     assert (summary.planned, summary.already_stored, summary.ran) == (8, 0, 8)
     assert (summary.diverged, summary.failed) == (2, 4)
     records = list(load_runs(tmp_path).values())
@@ -58,7 +52,8 @@ def test_failing_and_diverging_runs_are_recorded_and_the_others_go_on(tmp_path, 
     report = summary.report.read_text()
     assert "failed: RuntimeError: broken on purpose" in report
 
-    again = rl.sweep(base, grid, [1, 2], out=tmp_path, final_episodes=3, progress=False, report=False)
+    again = rl.sweep(base, grid, [1, 2], out=tmp_path, address=two_node_ray_cluster.address, final_episodes=3,
+                     progress=False, report=False)
     assert (again.already_stored, again.ran) == (8, 0)
     assert {r.key: r.session for r in load_runs(tmp_path).values()} == {r.key: r.session for r in records}
 
@@ -79,7 +74,8 @@ def test_resume_after_the_driver_is_killed(tmp_path):
         driver.kill()  # SIGKILL: no cleanup of any kind in the driver
         driver.wait()
     finally:
-        os.killpg(driver.pid, signal.SIGKILL)  # the Ray processes the driver started
+        with contextlib.suppress(ProcessLookupError):  # none left if the driver ended by itself
+            os.killpg(driver.pid, signal.SIGKILL)  # the Ray processes the driver started
         driver.stdout.close()
     before = {path.parent.name: path.read_bytes() for path in out.glob("runs/*/result.json")}
     assert 2 <= len(before) < 8

@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 from autodiff.compiled.program import Buffers, Program
 from autodiff.core.backends import FLOAT, NUMPY
 from autodiff.core.graph import topological_order
-from autodiff.core.ops import VARIADIC, Op
+from autodiff.core.ops import Op
 from autodiff.core.value import Value
 
 __all__ = ["BatchGradients", "CompiledFunction", "compile"]
@@ -264,8 +264,6 @@ def _check_rules(op: Op, node: Value) -> None:
 
 def _rule(op: Op, derivative: bool, m: Any, inputs: list[Any], out: Any, arg: Any) -> tuple[Any, ...]:
     """`op`'s forward or derivative rule on backend `m`, as a tuple (one entry per partial)."""
-    leading = (np.array(inputs) if m is NUMPY else inputs,) if op.arity == VARIADIC else tuple(inputs)
     if not derivative:
-        return (op.forward(m, *leading, arg),)
-    partials = op.derivative(m, *leading, out, arg)
-    return (partials,) if op.arity == 1 else tuple(partials)
+        return (op.forward_of(m, inputs, arg),)
+    return tuple(op.partials_of(m, inputs, out, arg))

@@ -85,12 +85,7 @@ class Group:
 
     def partials(self, values: Array, inputs: list[Array]) -> Sequence[Any]:
         """The op's local derivatives, one per input position (numbers or arrays)."""
-        op, out = self.op, values[self.out]
-        if op.arity == 1:
-            return (op.derivative(NUMPY, inputs[0], out, self.arg),)
-        if op.arity == 2:
-            return op.derivative(NUMPY, inputs[0], inputs[1], out, self.arg)  # type: ignore[no-any-return]
-        return op.derivative(NUMPY, np.stack(inputs), out, self.arg)  # type: ignore[no-any-return]
+        return self.op.partials_of(NUMPY, inputs, values[self.out], self.arg)
 
     def backward(self, values: Array, grads: Array) -> None:
         """Add the group's contributions to its inputs' gradients."""
@@ -100,12 +95,7 @@ class Group:
             _add_into(grads, rows, _times(partial, upstream), unique)
 
     def _forward(self, inputs: list[Array]) -> Any:
-        op = self.op
-        if op.arity == 1:
-            return op.forward(NUMPY, inputs[0], self.arg)
-        if op.arity == 2:
-            return op.forward(NUMPY, inputs[0], inputs[1], self.arg)
-        return op.forward(NUMPY, np.stack(inputs), self.arg)
+        return self.op.forward_of(NUMPY, inputs, self.arg)
 
     def _forward_as_the_value_graph(self, inputs: list[Array]) -> Array:
         """The outputs after numpy signalled an error: raise what the Value graph would raise.
