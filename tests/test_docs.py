@@ -230,6 +230,16 @@ def test_the_site_opened_from_disk_works_with_no_request_leaving_the_machine(sit
         addresses += requested_addresses(browser)
     assert any(address.endswith("1_backprop_three_ways.html") for address in addresses)
     assert browser.find_element(By.CSS_SELECTOR, "article h1").text.startswith("Backpropagation")
+    # the explorer of autodiff.explore runs inside the tutorial's page: its last step is the end of backward()
+    explorer = browser.find_element(By.CSS_SELECTOR, "article .autodiff-explorer")
+    counter = explorer.find_element(By.CSS_SELECTOR, ".ax-counter")
+    WebDriverWait(browser, 20).until(lambda _: counter.text.startswith("step 0 /"))
+    last = explorer.find_element(By.CSS_SELECTOR, '[data-action="last"]')
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", last)  # not under the fixed header
+    last.click()
+    steps = counter.text.split(":")[0].split("/")[1].strip()
+    assert counter.text.startswith(f"step {steps} / {steps}: backward")
+    assert "grad" in explorer.find_element(By.CSS_SELECTOR, ".ax-step pre").text
     # search runs in a worker, which file:// pages get through the site's own iframe-worker shim
     browser.execute_script("document.querySelector('.md-search__input').focus()")
     browser.find_element(By.CSS_SELECTOR, ".md-search__input").send_keys("hessian")
