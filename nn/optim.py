@@ -12,7 +12,10 @@ from numpy.typing import NDArray
 from autodiff import Value
 from nn.checks import finite_float, is_int, is_real, listed, short
 
-__all__ = ["SGD", "Adam", "Optimizer"]
+__all__ = ["MAX_STEPS", "SGD", "Adam", "Optimizer"]
+
+MAX_STEPS = 2**53
+"""The most steps an `Adam` state may have made: the largest count a float holds exactly (βᵗ takes a float t)."""
 
 
 class Optimizer:
@@ -226,8 +229,9 @@ class Adam(Optimizer):
         steps = state["steps"]
         if not is_int(steps):
             raise TypeError(f"steps must be an int, got {short(steps)}")
-        if steps < 0:
-            raise ValueError(f"steps must be >= 0, got {steps}")
+        if not 0 <= steps <= MAX_STEPS:
+            shown = steps if steps.bit_length() < 64 else f"an integer of {steps.bit_length()} bits"
+            raise ValueError(f"steps must be in [0, {MAX_STEPS}], got {shown}")
         m = _floats(state["exp_avg"], "exp_avg", len(self.params))
         v = _floats(state["exp_avg_sq"], "exp_avg_sq", len(self.params))
         negative = [i for i, x in enumerate(v) if x < 0]
@@ -285,7 +289,10 @@ def _floats(values: object, name: str, count: int) -> list[float]:
 def _hyperparameter(x: object, name: str, valid: Callable[[float], bool], expected: str) -> float:
     if not is_real(x):
         raise TypeError(f"{name} must be a number, got {type(x).__name__} {x!r:.60}")
-    value = float(x)
+    try:
+        value = float(x)
+    except OverflowError:  # an int such as 10**400; its repr may be too long to print
+        raise ValueError(f"{name} must be {expected}, got an integer too large for a float") from None
     if not (math.isfinite(value) and valid(value)):
         raise ValueError(f"{name} must be {expected}, got {x!r}")
     return value

@@ -10,18 +10,20 @@ from __future__ import annotations
 import json
 import math
 import os
-from typing import Any
 
+from autodiff.files import atomic_write, read_json
 from nn.checks import clipped, finite_float, is_int, short
 from nn.mlp import MLP, Layer, Neuron
 from nn.module import Module
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "load", "save"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "MAX_FILE_BYTES", "load", "save"]
 
 FORMAT = "scalar-autodiff.nn"
 """The value of a saved file's ``"format"`` field."""
 FORMAT_VERSION = 1
 """The version of the file layout written by `save`; `load` reads versions up to it."""
+MAX_FILE_BYTES = 64 * 2**20
+"""The largest file `load` reads (64 MiB, about a million parameters); larger ones are refused unread."""
 
 # the constructor arguments that describe each savable class: its attributes of the same names
 _CONFIG_FIELDS: dict[str, tuple[type[MLP | Layer | Neuron], tuple[str, ...]]] = {
@@ -35,7 +37,8 @@ def save(module: Module, path: str | os.PathLike[str]) -> None:
     """Write `module` (an `MLP`, `Layer` or `Neuron`) to `path` as JSON.
 
     Raises `TypeError` for another kind of module and `ValueError` if a parameter is NaN or
-    infinite (JSON has no such numbers). The file is replaced only once fully written.
+    infinite (JSON has no such numbers). The file is written atomically (`autodiff.files.atomic_write`):
+    a reader, even one loading while another process saves, sees the old complete file or the new one.
     """
     kind = type(module).__name__
     if kind not in _CONFIG_FIELDS or type(module) is not _CONFIG_FIELDS[kind][0]:
@@ -51,11 +54,7 @@ def save(module: Module, path: str | os.PathLike[str]) -> None:
         "config": {field: _json_ready(getattr(module, field)) for field in _CONFIG_FIELDS[kind][1]},
         "parameters": parameters,
     }
-    text = json.dumps(document, indent=1, allow_nan=False)
-    partial = f"{os.fspath(path)}.partial"
-    with open(partial, "w", encoding="utf-8") as file:
-        file.write(text + "\n")
-    os.replace(partial, path)
+    atomic_write(path, json.dumps(document, indent=1, allow_nan=False) + "\n")
 
 
 def load(path: str | os.PathLike[str]) -> Module:
@@ -65,24 +64,15 @@ def load(path: str | os.PathLike[str]) -> Module:
     that is not UTF-8 JSON (e.g. truncated, or nested too deeply to parse), not in this format, of
     a newer version, with a config of the wrong types, with a parameter that is not a finite
     float (e.g. ``1e400``, which JSON reads as infinity), or whose parameters do not match its
-    architecture. A file that cannot be opened raises `OSError` as `open` does.
+    architecture, and for anything but a regular file of at most `MAX_FILE_BYTES` (a device or a
+    FIFO is refused without reading or blocking). A file that cannot be opened raises `OSError` as
+    `open` does. Loading only reads: it never imports or runs anything named by the file.
     """
-    with open(path, "rb") as file:
-        data = file.read()
     where = f"{os.fspath(path)!r} is not a saved network"
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ValueError(f"{where}: it is not UTF-8 text ({error})") from None
-    try:
-        document = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant,
-                              parse_int=_json_int)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{where}: invalid JSON ({error}); is the file truncated?") from None
+        document = read_json(path, MAX_FILE_BYTES)
     except ValueError as error:
         raise ValueError(f"{where}: {error}") from None
-    except RecursionError:
-        raise ValueError(f"{where}: its JSON is nested too deeply to read") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f"{where}: it has no \"format\": {FORMAT!r} field")
     version = document.get("version")
@@ -151,22 +141,3 @@ def _check_fields(where: str, what: str, document: object, fields: tuple[str, ..
 
 def _json_ready(value: object) -> object:
     return list(value) if isinstance(value, tuple) else value
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    document = dict(pairs)
-    if len(document) != len(pairs):
-        repeated = sorted({key for key, _ in pairs if [k for k, _ in pairs].count(key) > 1})
-        raise ValueError(f"the key {repeated[0]!r} appears more than once")
-    return document
-
-
-def _json_int(digits: str) -> int:
-    try:
-        return int(digits)
-    except ValueError:  # over 4300 digits: Python's own message advises raising its limit, which is not the fix here
-        raise ValueError(f"it holds an integer of {len(digits)} digits, too large for a parameter or a size") from None
-
-
-def _no_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a number JSON allows")

@@ -7,45 +7,65 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import dataclasses
 import inspect
 import json
+import math
 import re
+import signal
 import sys
+import threading
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import gymnasium
+
 import nn
+from autodiff.files import unwritable_reason
 from rl.compiled import CompiledQ
 from rl.config import QLearningConfig
-from rl.environments import ObservationEncoder, make_env
+from rl.environments import ObservationEncoder, check_registered, make_env
 from rl.evaluation import evaluate
-from rl.plot import save_learning_curve
 from rl.report import compare_with_optimum
+from rl.run_folder import CONFIG_FILE, CURVE_FILE, MODEL_FILE, read_config, save_run
 from rl.success import SUCCESS_RULES
 from rl.sweeps.command import report_main, sweep_main
-from rl.training import train
+from rl.training import TrainResult, train
 from rl.tuned import TUNED_SETTINGS
 
-__all__ = ["main"]
+__all__ = ["INTERRUPTED", "main"]
 
 _DEFAULTS = dataclasses.asdict(QLearningConfig())
 _FLAG_NAMES = {"env_id": "--env", "total_steps": "--steps"}
 """Short flags for the fields users set most; the others are the field name with dashes."""
 
 
+INTERRUPTED = 130
+"""The exit status after Ctrl-C, as a shell gives it (128 + SIGINT)."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status.
+
+    Ctrl-C stops it with one line and status `INTERRUPTED`: during training nothing is written (an
+    earlier run in the folder stays as it was); once training is over, the run's files are all
+    written before it stops.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["eval"]:
-        return _evaluate_command(_eval_parser().parse_args(args[1:]))
-    if args[:1] == ["sweep"]:
-        return sweep_main(args[1:])
-    if args[:1] == ["sweep-report"]:
-        return report_main(args[1:])
-    return _train_command(_train_parser(_env_named_in(args)).parse_args(args))
+    try:
+        if args[:1] == ["eval"]:
+            return _evaluate_command(_eval_parser().parse_args(args[1:]))
+        if args[:1] == ["sweep"]:
+            return sweep_main(args[1:])
+        if args[:1] == ["sweep-report"]:
+            return report_main(args[1:])
+        return _train_command(_train_parser(_env_named_in(args)).parse_args(args))
+    except KeyboardInterrupt:
+        print("\npython -m rl: interrupted (Ctrl-C)", file=sys.stderr)
+        return INTERRUPTED
 
 
 def _env_named_in(args: Sequence[str]) -> str:
@@ -96,7 +116,7 @@ def _eval_parser() -> argparse.ArgumentParser:
             "with --env naming another environment, the saved env_kwargs and time limit are not used."
         ),
     )
-    parser.add_argument("model", type=Path, help="the saved Q-network (q_network.json)")
+    parser.add_argument("model", type=Path, help="the saved Q-network (q_network.json), or the run folder holding it")
     parser.add_argument("--env", dest="env_id", default=None, help="Gymnasium id of the environment")
     parser.add_argument("--env-kwargs", type=_json_object, default=None,
                         help='keyword arguments for gymnasium.make, as JSON: \'{"is_slippery": false}\'')
@@ -118,30 +138,53 @@ def _train_command(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"python -m rl: {error}", file=sys.stderr)
         return 2
-    try:
+    out = args.out or Path("runs") / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', config.env_id)}-seed{config.seed}"
+    problem = unwritable_reason(out)
+    if problem:  # found now, not after minutes of training
+        print(f"python -m rl: cannot save the run in --out {out}: {problem}", file=sys.stderr)
+        return 2
+    try:  # one environment to train on, one for every greedy evaluation (during training and at the end)
         env = make_env(config.env_id, max_episode_steps=config.max_episode_steps, env_kwargs=config.env_kwargs)
+        eval_env = make_env(config.env_id, max_episode_steps=config.max_episode_steps, env_kwargs=config.env_kwargs)
     except ValueError as error:
         print(f"python -m rl: {error}", file=sys.stderr)
         return 2
-    out = args.out or Path("runs") / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', config.env_id)}-seed{config.seed}"
-    result = train(config, progress=not args.no_progress)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=1) + "\n", encoding="utf-8")
-    (out / "history.json").write_text(json.dumps(result.history.metrics) + "\n", encoding="utf-8")
-    kwargs = f" {json.dumps(config.env_kwargs)}" if config.env_kwargs else ""
-    title = f"Q-learning on {config.env_id}{kwargs}, seed {config.seed}"
-    for curve in ("learning_curve.svg", "learning_curve.png"):
-        save_learning_curve(result.history, out / curve, title)
-    model_path = out / "q_network.json"
     try:
-        nn.save(result.q_network, model_path)
-    except ValueError as error:  # NaN or infinite weights: the run diverged
-        print(f"python -m rl: the run diverged, so no model was saved ({error}); its history and learning "
-              f"curve are in {out} (try a smaller --learning-rate or --loss mean)", file=sys.stderr)
+        result = train(config, env, eval_env=eval_env, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        print(f"\npython -m rl: interrupted (Ctrl-C) during training; nothing was saved in {out}", file=sys.stderr)
+        return INTERRUPTED
+    diverged = not all(math.isfinite(weight) for weight in result.q_network.state_dict().values())
+    with _interrupts_deferred() as interrupted:
+        try:
+            save_run(out, config, result.history, None if diverged else result.q_network)
+        except OSError as error:
+            print(f"python -m rl: cannot save the run in {out}: {error}", file=sys.stderr)
+            return 1
+    if interrupted:
+        print(f"\npython -m rl: interrupted (Ctrl-C) after training; the run was saved whole in {out}",
+              file=sys.stderr)
+        return INTERRUPTED
+    if diverged:
+        print(f"python -m rl: the run diverged, so no model was saved (its weights are not finite); its history "
+              f"(NaN as null) and learning curve are in {out} (try a smaller --learning-rate or --loss mean)",
+              file=sys.stderr)
         return 1
+    try:
+        _report_run(config, result, eval_env, args.final_episodes, out)
+    except KeyboardInterrupt:
+        print(f"\npython -m rl: interrupted (Ctrl-C) during the final evaluation; the run is saved in {out}",
+              file=sys.stderr)
+        return INTERRUPTED
+    return 0
 
+
+def _report_run(config: QLearningConfig, result: TrainResult, eval_env: gymnasium.Env[Any, Any], episodes: int,
+                out: Path) -> None:
+    """Print the greedy policy's evaluation, its comparison with the optimum, and where the run is saved."""
+    model_path = out / MODEL_FILE
     player = CompiledQ(result.q_network) if config.compiled else result.q_network
-    final = evaluate(player, env, args.final_episodes, seed=config.seed, success=config.success)
+    final = evaluate(player, eval_env, episodes, seed=config.seed, success=config.success)
     print(f"\n{config.env_id} {json.dumps(config.env_kwargs)}, seed {config.seed}: {config.total_steps} steps, "
           f"{result.episodes} episodes in {result.seconds:.1f} s")
     if config.env_id in TUNED_SETTINGS:
@@ -149,31 +192,59 @@ def _train_command(args: argparse.Namespace) -> int:
     if config.keep_best:
         print(f"kept the network of the best greedy evaluation, at step {result.kept_step}")
     print(f"greedy policy: {final}")
-    print(compare_with_optimum(player, env, config.discount, config.success))
-    print(f"learning curve: {out / 'learning_curve.svg'} and .png")
+    print(compare_with_optimum(player, eval_env, config.discount, config.success))
+    print(f"learning curve: {out / CURVE_FILE} and .png")
     print(f"Q-network saved to {model_path}; evaluate it with: python3 -m rl eval {model_path}")
-    return 0
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[list[int]]:
+    """Hold Ctrl-C back while the run's files are written: the list says whether it came."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():  # only the main thread handles signals
+        yield received
+        return
+    previous = signal.signal(signal.SIGINT, lambda number, frame: received.append(number))
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _evaluate_command(args: argparse.Namespace) -> int:
-    saved_config = args.model.with_name("config.json")
-    settings: dict[str, Any] = {}
-    if saved_config.is_file():
-        settings = json.loads(saved_config.read_text(encoding="utf-8"))
-    env_id = args.env_id or settings.get("env_id")
-    if env_id is None:
-        print(f"python -m rl eval: no config.json beside {args.model}: pass --env", file=sys.stderr)
+    if args.model.is_dir():  # a run folder (".", whose name is empty, too): its model
+        args.model = args.model / MODEL_FILE
+    config_path = args.model.with_name(CONFIG_FILE)
+    saved: QLearningConfig | None = None
+    if config_path.exists():
+        try:
+            saved = read_config(config_path)
+        except (OSError, ValueError) as error:
+            print(f"python -m rl eval: {error}", file=sys.stderr)
+            return 2
+    if args.env_id is None and saved is None:
+        print(f"python -m rl eval: no {CONFIG_FILE} beside {args.model}: pass --env", file=sys.stderr)
         return 2
+    if args.env_id is None:
+        assert saved is not None
+        try:  # an id from a file must not import a module: only ids already registered
+            env_id = check_registered(saved.env_id, f"{config_path}")
+        except ValueError as error:
+            print(f"python -m rl eval: {error}", file=sys.stderr)
+            return 2
+    else:
+        env_id = args.env_id
     # the saved env_kwargs and time limit belong to the saved env: kept for it, not for another one
-    same_env = env_id == settings.get("env_id")
-    saved = settings if same_env else {}
-    env_kwargs = args.env_kwargs if args.env_kwargs is not None else saved.get("env_kwargs", {})
-    steps = args.max_episode_steps if args.max_episode_steps is not None else saved.get("max_episode_steps")
-    if not same_env and settings and args.env_kwargs is None:
-        print(f"note: --env {env_id} is not the saved env {settings.get('env_id')}, whose env_kwargs "
-              f"{json.dumps(settings.get('env_kwargs', {}))} and time limit are not used: {env_id} gets env_kwargs "
+    same_env = saved is not None and env_id == saved.env_id
+    env_kwargs = args.env_kwargs if args.env_kwargs is not None else (saved.env_kwargs if saved and same_env else {})
+    steps = args.max_episode_steps if args.max_episode_steps is not None else (
+        saved.max_episode_steps if saved and same_env else None)
+    if saved is not None and not same_env and args.env_kwargs is None:
+        print(f"note: --env {env_id} is not the saved env {saved.env_id}, whose env_kwargs "
+              f"{json.dumps(saved.env_kwargs)} and time limit are not used: {env_id} gets env_kwargs "
               f"{json.dumps(env_kwargs)} (set them with --env-kwargs)")
-    success = args.success or settings.get("success", "goal")
+    settings = saved or QLearningConfig()  # a run without a config file: QLearningConfig's defaults
+    success = args.success or settings.success
     try:
         q = nn.load(args.model)
     except (OSError, ValueError) as error:
@@ -192,10 +263,10 @@ def _evaluate_command(args: argparse.Namespace) -> int:
         print(f"python -m rl eval: {q} does not fit {env_id}, which needs {n_inputs} inputs and {n_actions} outputs",
               file=sys.stderr)
         return 2
-    player = CompiledQ(q) if settings.get("compiled", True) else q
+    player = CompiledQ(q) if settings.compiled else q
     result = evaluate(player, env, args.episodes, seed=args.seed, success=success)
     print(f"{env_id} {json.dumps(env_kwargs)}: greedy policy of {q}: {result}")
-    print(compare_with_optimum(player, env, settings.get("discount", 0.99), success))
+    print(compare_with_optimum(player, env, settings.discount, success))
     return 0
 
 
@@ -249,7 +320,10 @@ def _json_object(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
-        raise argparse.ArgumentTypeError(f"not valid JSON ({error}): {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not valid JSON ({error}): {text[:80]!r}") from None
+    except RecursionError:
+        raise argparse.ArgumentTypeError(f"JSON nested too deeply to read: {text[:80]!r}...") from None
     if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError(f"expected a JSON object such as '{{\"is_slippery\": false}}', got {text!r}")
+        example = '{"is_slippery": false}'
+        raise argparse.ArgumentTypeError(f"expected a JSON object such as '{example}', got {text[:80]!r}")
     return value

@@ -132,7 +132,12 @@ def _is_int(x: object) -> bool:
 
 
 def _is_real(x: object) -> bool:
-    return type(x) in (int, float) and math.isfinite(x)  # type: ignore[arg-type]
+    if type(x) not in (int, float):
+        return False
+    try:
+        return math.isfinite(x)  # type: ignore[arg-type]
+    except OverflowError:  # an int beyond the floats, such as 10**400
+        return False
 
 
 def _problems(c: QLearningConfig) -> list[str]:
@@ -157,16 +162,17 @@ def _problems(c: QLearningConfig) -> list[str]:
             found.append(f"{name} must be an int >= 0, got {value!r}")
     if not all(_is_int(width) and width >= 1 for width in c.hidden_sizes):
         found.append(f"hidden_sizes must be ints >= 1, got {c.hidden_sizes!r}")
-    if c.activation not in ACTIVATIONS:
+    # the choices are tested with isinstance first: a list or dict read from a file is unhashable
+    if not isinstance(c.activation, str) or c.activation not in ACTIVATIONS:
         found.append(f"activation must be one of {', '.join(ACTIVATIONS)}, got {c.activation!r}")
-    if c.optimizer not in OPTIMIZERS:
+    if not isinstance(c.optimizer, str) or c.optimizer not in OPTIMIZERS:
         found.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {c.optimizer!r}")
     for name in ["anneal_lr", "compiled", "keep_best"]:
         if type(getattr(c, name)) is not bool:
             found.append(f"{name} must be True or False, got {getattr(c, name)!r}")
-    if c.success not in SUCCESS_RULES:
+    if not isinstance(c.success, str) or c.success not in SUCCESS_RULES:
         found.append(f"success must be one of {', '.join(SUCCESS_RULES)}, got {c.success!r}")
-    if c.loss not in LOSSES:
+    if not isinstance(c.loss, str) or c.loss not in LOSSES:
         found.append(f"loss must be one of {', '.join(LOSSES)}, got {c.loss!r}")
     for name, low, high in [
         ("discount", 0.0, 1.0),

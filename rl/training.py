@@ -57,6 +57,7 @@ def train(
     config: QLearningConfig,
     env: gymnasium.Env[Any, Any] | None = None,
     *,
+    eval_env: gymnasium.Env[Any, Any] | None = None,
     progress: bool = False,
 ) -> TrainResult:
     """Train a Q-network on `env` (default: ``config.env_id``) by semi-gradient Q-learning.
@@ -69,18 +70,17 @@ def train(
     One generator seeded with ``config.seed`` drives the environment's resets and spaces, the
     network's initialisation, ε-greedy play and replay sampling (through a numpy generator seeded
     from it): the same config gives the same `history`. A passed `env` instance is used in place
-    of ``config.env_id`` (the greedy evaluations play a deep copy of it). `progress` shows a tqdm progress bar. With
+    of ``config.env_id``; the greedy evaluations play `eval_env`, by default an environment made
+    like `env` (from ``config.env_id``, or a deep copy of the `env` instance). `progress` shows a
+    tqdm progress bar. With
     ``config.keep_best`` the returned network is the one of the best greedy evaluation.
     """
     if not isinstance(config, QLearningConfig):
         raise TypeError(f"train() needs a QLearningConfig, got {type(config).__name__}")
     started = time.perf_counter()
-    if env is None:
-        env = make_env(config.env_id, max_episode_steps=config.max_episode_steps, env_kwargs=config.env_kwargs)
-        eval_env = make_env(config.env_id, max_episode_steps=config.max_episode_steps, env_kwargs=config.env_kwargs)
-    else:
-        env = make_env(env, max_episode_steps=config.max_episode_steps)
-        eval_env = _copy_env(env)
+    made_from_id = env is None
+    env = _env_of(config, env)
+    eval_env = _env_of(config, eval_env) if eval_env is not None or made_from_id else _copy_env(env)
 
     # seeding: one generator, every other random stream seeded from it
     rng = random.Random(config.seed)
@@ -120,52 +120,59 @@ def train(
     observation, _ = env.reset(seed=reset_seed)
     x = encode(observation)
     episode_return, episode_length, episodes = 0.0, 0, 0
-    bar = tqdm(total=config.total_steps, disable=not progress, unit="step", dynamic_ncols=True)
-    step = 0
-    for step in range(1, config.total_steps + 1):
-        epsilon = config.epsilon(step - 1)
-        if config.anneal_lr:
-            optimizer.lr = config.learning_rate * (1.0 - (step - 1) / config.total_steps)
-        explore = rng.random() < epsilon
-        if explore:
-            action = rng.randrange(n_actions)
-        else:
-            action = learner.greedy_action(x)
-        observation, reward, terminated, truncated, _ = env.step(first_action + action)
-        next_x = encode(observation)
-        # only a terminated step stops the bootstrap: a truncated one stores terminated=False
-        buffer.add(Transition(x, action, float(reward), next_x, bool(terminated)))
-        episode_return += float(reward)
-        episode_length += 1
-        x = next_x
-        if terminated or truncated:
-            episodes += 1
-            history.record("charts/episodic_return", step, episode_return)
-            history.record("charts/episodic_length", step, episode_length)
-            history.record("charts/epsilon", step, epsilon)
-            history.record("charts/learning_rate", step, optimizer.lr)
-            bar.set_postfix(episode=episodes, ret=f"{episode_return:.2f}", eps=f"{epsilon:.2f}", refresh=False)
-            observation, _ = env.reset()
-            x = encode(observation)
-            episode_return, episode_length = 0.0, 0
+    # closed on any exit, Ctrl-C included: a bar left open would redraw itself after the error message
+    with tqdm(total=config.total_steps, disable=not progress, unit="step", dynamic_ncols=True) as bar:
+        step = 0
+        for step in range(1, config.total_steps + 1):
+            epsilon = config.epsilon(step - 1)
+            if config.anneal_lr:
+                optimizer.lr = config.learning_rate * (1.0 - (step - 1) / config.total_steps)
+            explore = rng.random() < epsilon
+            if explore:
+                action = rng.randrange(n_actions)
+            else:
+                action = learner.greedy_action(x)
+            observation, reward, terminated, truncated, _ = env.step(first_action + action)
+            next_x = encode(observation)
+            # only a terminated step stops the bootstrap: a truncated one stores terminated=False
+            buffer.add(Transition(x, action, float(reward), next_x, bool(terminated)))
+            episode_return += float(reward)
+            episode_length += 1
+            x = next_x
+            if terminated or truncated:
+                episodes += 1
+                history.record("charts/episodic_return", step, episode_return)
+                history.record("charts/episodic_length", step, episode_length)
+                history.record("charts/epsilon", step, epsilon)
+                history.record("charts/learning_rate", step, optimizer.lr)
+                bar.set_postfix(episode=episodes, ret=f"{episode_return:.2f}", eps=f"{epsilon:.2f}", refresh=False)
+                observation, _ = env.reset()
+                x = encode(observation)
+                episode_return, episode_length = 0.0, 0
 
-        if step > config.learning_starts and step % config.train_frequency == 0:
-            stats = learner.td_update(buffer.sample_arrays(config.batch_size, sampling), config.discount)
-            history.record("losses/td_loss", step, stats.loss)
-            history.record("losses/q_values", step, stats.mean_q)
-        if config.target_sync_period is not None and step % config.target_sync_period == 0:
-            learner.sync_target()
-        if config.eval_period is not None and step % config.eval_period == 0:
-            record_evaluation(step)
-        bar.update()
-        if config.max_episodes is not None and episodes >= config.max_episodes:
-            break
-    bar.close()
+            if step > config.learning_starts and step % config.train_frequency == 0:
+                stats = learner.td_update(buffer.sample_arrays(config.batch_size, sampling), config.discount)
+                history.record("losses/td_loss", step, stats.loss)
+                history.record("losses/q_values", step, stats.mean_q)
+            if config.target_sync_period is not None and step % config.target_sync_period == 0:
+                learner.sync_target()
+            if config.eval_period is not None and step % config.eval_period == 0:
+                record_evaluation(step)
+            bar.update()
+            if config.max_episodes is not None and episodes >= config.max_episodes:
+                break
     if config.eval_period is None or step % config.eval_period != 0:
         record_evaluation(step)
     kept_step, weights = kept if config.keep_best else (step, None)
     q = learner.network(weights)
     return TrainResult(q, history, config, time.perf_counter() - started, episodes, kept_step)
+
+
+def _env_of(config: QLearningConfig, env: gymnasium.Env[Any, Any] | None) -> gymnasium.Env[Any, Any]:
+    """`env` checked and time-limited for `config`, or, if None, a new one made from ``config.env_id``."""
+    if env is None:
+        return make_env(config.env_id, max_episode_steps=config.max_episode_steps, env_kwargs=config.env_kwargs)
+    return make_env(env, max_episode_steps=config.max_episode_steps)
 
 
 def _copy_env(env: gymnasium.Env[Any, Any]) -> gymnasium.Env[Any, Any]:

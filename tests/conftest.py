@@ -1,6 +1,8 @@
 """Hypothesis profiles, registered once: `ci` (derandomized, thorough) when CI is true, else `dev`."""
 
+import importlib
 import os
+from types import ModuleType
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -13,6 +15,18 @@ def says_true(setting: str | None) -> bool:
 
 ON_CI = says_true(os.environ.get("CI"))
 """Whether CI is set to a true value: ``CI=false`` or ``CI=0`` is not CI."""
+
+
+def import_or_skip(module: str, extra: str) -> ModuleType:
+    """`module` imported; if it is missing, a skip naming `extra`, except on CI, where it is a failure.
+
+    CI installs every extra the tests use (``.ci/run``), so there a missing module is a broken install,
+    not a reason to skip.
+    """
+    if ON_CI:
+        return importlib.import_module(module)
+    return pytest.importorskip(module, reason=f"{module} comes with the {extra!r} extra: pip install -e '.[{extra}]'")
+
 
 # Hypothesis itself loads a CI profile of its own when CI is set to anything, CI=false included:
 # both profiles start from Hypothesis' plain defaults instead of whatever it loaded
@@ -37,7 +51,7 @@ def two_node_ray_cluster():
     Ray's start is most of a sweep test's time on this machine: the tests share one cluster, and each
     `rl.sweep(..., address=cluster.address)` joins it and leaves it again.
     """
-    cluster_utils = pytest.importorskip("ray.cluster_utils", reason="the sweep extra is part of dev")
+    cluster_utils = import_or_skip("ray.cluster_utils", "sweep")
     # Ray's single-machine test mode: every node on loopback, not on the network
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")

@@ -27,6 +27,7 @@ from autodiff.testing import (
 )
 from autodiff.testing import Step as ProgramStep
 from tests import student_engines
+from tests.conftest import import_or_skip
 
 ROOT = Path(__file__).resolve().parents[1]
 # few examples: every engine here fails, if it does, on the first simple examples Hypothesis draws
@@ -215,7 +216,7 @@ def test_our_own_engine_passes_through_micrograd_style():
 
 
 def test_pytorch_scalars_pass_every_op():
-    pytest.importorskip("torch")
+    import_or_skip("torch", "torch")
     report = check_engine(torch_scalars(), seed=0, max_examples=5, depth=1_000)
     assert report.passed, str(report)
     assert not [f for f in report.findings if f.status in ("unsupported", "not run")]

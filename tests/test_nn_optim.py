@@ -121,6 +121,11 @@ def test_zero_grad_and_a_schedule():
         (lambda p: nn.Adam(p, eps=-1e-8), ValueError, "eps"),
         (lambda p: nn.Adam(p, eps=0.0), ValueError, "eps"),
         (lambda p: nn.Adam(p, weight_decay=-0.1), ValueError, "weight_decay"),
+        # ints beyond the floats: the documented ValueError, not OverflowError
+        (lambda p: nn.SGD(p, lr=10**400), ValueError, "lr must be > 0, got an integer too large for a float"),
+        (lambda p: nn.SGD(p, lr=0.1, momentum=10**400), ValueError, "momentum must be >= 0, got an integer too"),
+        (lambda p: nn.Adam(p, eps=10**5000), ValueError, "eps must be > 0, got an integer too large"),
+        (lambda p: nn.Adam(p, betas=(10**400, 0.9)), ValueError, r"betas\[0\] must be in \[0, 1\), got an integer"),
     ],
 )
 def test_invalid_hyperparameters(make, error, message):
@@ -247,7 +252,10 @@ DELETE = object()
         ("adam", {"eps": 0.0}, ValueError, "eps must be > 0"),
         ("adam", {"steps": 1.0}, TypeError, "steps must be an int"),
         ("adam", {"steps": True}, TypeError, "steps must be an int"),
-        ("adam", {"steps": -1}, ValueError, "steps must be >= 0"),
+        ("adam", {"steps": -1}, ValueError, r"steps must be in \[0, 9007199254740992\], got -1"),
+        ("adam", {"steps": 10**400}, ValueError, r"steps must be in \[0, 9007199254740992\], got an integer of"),
+        ("sgd", {"lr": 10**400}, ValueError, "lr must be > 0, got an integer too large for a float"),
+        ("adam", {"weight_decay": -(10**5000)}, ValueError, "weight_decay must be >= 0, got an integer too large"),
         ("adam", {"exp_avg": [0.1, float("nan")]}, ValueError, r"exp_avg\[1\] is nan"),
         ("adam", {"exp_avg": [0.1, "0.2"]}, TypeError, r"exp_avg\[1\] is '0.2', not a number"),
         ("adam", {"exp_avg_sq": [0.1]}, ValueError, "exp_avg_sq has 1 entries"),
@@ -318,3 +326,13 @@ def test_the_array_update_is_the_values_step_to_the_last_bit(kind, settings):
         floats = _scalar_step(kind, settings, state, floats, grad.tolist())
         assert [p.data for p in values] == data.tolist() == floats
     assert on_values.state_dict() == on_arrays.state_dict()
+
+
+def test_adam_at_the_most_steps_it_takes_still_steps():
+    p = Value(1.0)
+    opt = nn.Adam([p], lr=0.1)
+    state = opt.state_dict()
+    opt.load_state_dict({**state, "steps": nn.optim.MAX_STEPS})
+    p.grad = 1.0
+    opt.step()
+    assert math.isfinite(p.data) and p.data < 1.0

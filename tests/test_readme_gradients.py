@@ -187,3 +187,15 @@ def test_every_link_inside_the_readme_reaches_a_heading():
     headings = {anchor(h) for h in re.findall(r"^#{2,4} (.*)$", text, flags=re.MULTILINE)}
     links = set(re.findall(r"\]\(#([^)]+)\)", text))
     assert links and links <= headings, sorted(links - headings)
+
+
+def test_every_command_of_the_times_table_is_one_readme_times_runs():
+    spec = importlib.util.spec_from_file_location("readme_times", ROOT / "benchmarks" / "readme_times.py")
+    assert spec is not None and spec.loader is not None
+    readme_times = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(readme_times)
+    runs = {command.replace(f"python3 {ROOT}{os.sep}", "python3 ") for command, _, _ in readme_times.COMMANDS.values()}
+    table = dict(sections())["## Times"]
+    timed = re.findall(r"^\| `(python3 [^`]+)`", table, flags=re.MULTILINE)
+    assert len(timed) >= 8
+    assert set(timed) <= runs, sorted(set(timed) - runs)

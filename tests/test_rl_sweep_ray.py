@@ -13,14 +13,13 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 import nn
 import rl
 from rl.sweeps import load_sweep
 from rl.sweeps.store import load_runs
+from tests.conftest import import_or_skip
 
-pytest.importorskip("ray", reason="the sweep extra is part of dev: pip install -e '.[dev]'")
+import_or_skip("ray", "sweep")
 ROOT = Path(__file__).resolve().parent.parent
 TINY = dict(total_steps=300, learning_starts=100, eval_period=150, eval_episodes=1)
 

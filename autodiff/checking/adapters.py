@@ -379,6 +379,8 @@ def load_engine(spec: str) -> Adapter:
             return micrograd_style(found)
         except TypeError as error:
             raise EngineLoadError(str(error)) from None
+        except Exception as error:  # the class's own code (a property, __getattr__) failed while it was probed
+            raise EngineLoadError(f"{spec}(0.5) could not be probed: {one_line(error)}") from None
     if inspect.isfunction(found):
         try:
             made = found()

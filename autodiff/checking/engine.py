@@ -109,7 +109,10 @@ def assert_engine(
     depth: int = DEFAULT_DEPTH,
     seed: int | None = None,
 ) -> EngineReport:
-    """`check_engine` as an assertion: raises `EngineCheckError` (an `AssertionError`) with the report on a failure."""
+    """`check_engine` as an assertion: raises `EngineCheckError` (an `AssertionError`) with the report unless it passed.
+
+    A report passes when some check ran and none failed (see `EngineReport.passed`).
+    """
     report = check_engine(engine, ops=ops, max_examples=max_examples, depth=depth, seed=seed)
     if not report.passed:
         raise EngineCheckError(report)

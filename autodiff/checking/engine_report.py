@@ -53,8 +53,16 @@ class EngineReport:
 
     @property
     def passed(self) -> bool:
-        """Whether nothing failed (unsupported ops and notes do not count against the engine)."""
-        return not self.failures
+        """Whether some check ran and none failed (unsupported ops and notes do not count against the engine).
+
+        An engine that supports none of the ops checked has passed nothing: that is not a pass.
+        """
+        return not self.failures and self.judged > 0
+
+    @property
+    def judged(self) -> int:
+        """How many checks ran to a verdict (pass or fail)."""
+        return sum(finding.status in ("pass", "fail") for finding in self.findings)
 
     @property
     def failures(self) -> tuple[Finding, ...]:
@@ -111,12 +119,13 @@ class EngineReport:
             return "not run"
 
     def _verdict(self) -> str:
-        judged = sum(finding.status in ("pass", "fail") for finding in self.findings)
         unsupported = len({f.subject for f in self.findings if f.status == "unsupported"})
         tail = f"; {unsupported} ops unsupported" if unsupported else ""
+        if self.judged == 0:
+            return f"No check ran{tail}: the engine supports none of the ops checked, so it has passed nothing."
         if self.passed:
-            return f"All {judged} checks passed{tail}."
-        return f"{len(self.failures)} of {judged} checks failed{tail}."
+            return f"All {self.judged} checks passed{tail}."
+        return f"{len(self.failures)} of {self.judged} checks failed{tail}."
 
 
 def _cell(status: Status) -> str:

@@ -2,8 +2,9 @@
 
 Prints the report of `autodiff.testing.check_engine` (a table: op × check, pass / FAIL /
 unsupported, the smallest counterexample under each failure). Exits 0 when everything the engine
-supports passes, 1 when something fails, 2 on bad arguments (a spec that names no engine, an
-unknown op), with a one-line message and no traceback.
+supports passes, 1 when something fails or nothing could be checked (it supports none of the ops
+checked), 2 on bad arguments (a spec that names no engine, an unknown op), with a one-line message
+and no traceback.
 """
 
 from __future__ import annotations

@@ -18,12 +18,14 @@ from autodiff.cli import check_engine
 from autodiff.cli.expression import FUNCTIONS, ExpressionError, parse, parse_binding
 from autodiff.core.value import Value
 from autodiff.pictures.drawing import DEFAULT_MAX_NODES, RANKDIRS, SAVE_FORMATS, draw
-from autodiff.pictures.render import DEFAULT_TIMEOUT, RenderError
+from autodiff.pictures.render import DEFAULT_TIMEOUT, MAX_TIMEOUT, RenderError, check_timeout
 
 __all__ = ["main"]
 
 BAD_INPUT = 2
 RENDER_FAILED = 1
+INTERRUPTED = 130
+"""The exit status after Ctrl-C, as a shell gives it (128 + SIGINT)."""
 
 def _function_list(width: int = 72) -> str:
     lines = [""]
@@ -83,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
                      "unreadable and slow to lay out",
             )
             command.add_argument(
-                "--timeout", type=_positive(float), default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                "--timeout", type=_timeout, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                 help=f"give up laying out the picture after this long (default {DEFAULT_TIMEOUT:g})",
             )
     check_engine.add_command(commands)
@@ -101,6 +103,18 @@ def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
         return number
 
     return convert
+
+
+def _timeout(text: str) -> float:
+    """A --timeout: bounded by the renderer's own check, so every value accepted here renders."""
+    try:
+        seconds = float(text)
+        check_timeout(seconds)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a positive, finite float of at most {MAX_TIMEOUT:g} seconds"
+        ) from None
+    return seconds
 
 
 def _picture_path(text: str) -> Path:
@@ -122,17 +136,29 @@ def _bind(expression_names: Sequence[str], arguments: Sequence[str]) -> dict[str
     bindings: dict[str, float] = {}
     for argument in arguments:
         name, value = parse_binding(argument)
+        written = len(argument.partition("=")[0])  # the name as typed, before NFKC
         if name in bindings:
-            raise ExpressionError(f"{name} is given twice", argument, 0, len(name))
+            raise ExpressionError(f"{name} is given twice", argument, 0, written)
         if name not in expression_names:
-            raise ExpressionError(f"{name} is not used by the expression", argument, 0, len(name))
+            raise ExpressionError(f"{name} is not used by the expression", argument, 0, written)
         bindings[name] = value
     return bindings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with `argv` (default ``sys.argv[1:]``); returns the exit status."""
-    arguments = _parser().parse_args(argv)
+    """Run the command line with `argv` (default ``sys.argv[1:]``); returns the exit status.
+
+    Ctrl-C stops it with one line and status `INTERRUPTED`; a picture being saved is either
+    written whole or not at all.
+    """
+    try:
+        return _run(_parser().parse_args(argv))
+    except KeyboardInterrupt:
+        print("\npython -m autodiff: interrupted (Ctrl-C)", file=sys.stderr)
+        return INTERRUPTED
+
+
+def _run(arguments: argparse.Namespace) -> int:
     if arguments.command == check_engine.NAME:
         return check_engine.run_command(arguments)
     try:

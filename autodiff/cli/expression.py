@@ -14,6 +14,7 @@ import ast
 import inspect
 import math
 import operator
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -23,7 +24,10 @@ from autodiff.core.ops import OPS, VARIADIC
 from autodiff.core.reals import is_real
 from autodiff.core.value import Value
 
-__all__ = ["FUNCTIONS", "Expression", "ExpressionError", "Function", "parse", "parse_binding"]
+__all__ = ["FUNCTIONS", "MAX_LENGTH", "Expression", "ExpressionError", "Function", "parse", "parse_binding"]
+
+MAX_LENGTH = 100_000
+"""The longest expression `parse` reads, in characters: Python's parser takes about a second for that."""
 
 _Operand = Value | float
 
@@ -212,26 +216,38 @@ def _span(text: str, node: ast.AST) -> tuple[int, int]:
 def parse(text: str) -> Expression:
     """Parse `text` into an `Expression`, or raise `ExpressionError` at its first unsupported part.
 
-    Whitespace around the text is dropped (and is not part of `Expression.text`).
+    Whitespace around the text is dropped (and is not part of `Expression.text`). The time taken
+    grows linearly with the length of the text, which may not exceed `MAX_LENGTH` characters.
     """
     text = text.strip()
     if not text:
         raise ExpressionError("the expression is empty", text)
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(
+            f"the expression is {len(text):,} characters long, more than the limit of {MAX_LENGTH:,}", text[:80]
+        )
     try:
         tree = ast.parse(text, mode="eval").body
     except SyntaxError as error:
         start = _offset(text, error.lineno or 1, (error.offset or len(text) + 1) - 1)
         raise ExpressionError(f"syntax error: {error.msg}", text, start) from None
-    except (ValueError, RecursionError, MemoryError) as error:
+    except (RecursionError, MemoryError):  # Python's messages are empty or about its own internals
+        raise ExpressionError(
+            "cannot parse the expression: it is nested too deeply for Python's parser (a long chain such as "
+            "x + y + z + ... nests too: write it as sum(x, y, z, ...))", text, 0, len(text)
+        ) from None
+    except ValueError as error:  # e.g. an integer of more than 4300 digits
         raise ExpressionError(f"cannot parse the expression: {error}", text, 0, len(text)) from None
-    first_use: dict[str, int] = {}
+    # where each name is first used, as ast's (line, column in bytes): ordered like the text, without
+    # converting each column to characters, which costs the length of the text per name
+    first_use: dict[str, tuple[int, int]] = {}
     stack = [tree]
     while stack:
         node = stack.pop()
         _check(text, node)
         if isinstance(node, ast.Name):
-            start = _span(text, node)[0]
-            first_use[node.id] = min(start, first_use.get(node.id, start))
+            position = (node.lineno, node.col_offset)
+            first_use[node.id] = min(position, first_use.get(node.id, position))
         stack.extend(_children(node))
     return Expression(text, tree, tuple(sorted(first_use, key=first_use.__getitem__)))
 
@@ -293,14 +309,20 @@ def _check_call(node: ast.Call, fail: Callable[..., ExpressionError]) -> None:
 
 
 def parse_binding(text: str) -> tuple[str, float]:
-    """``"x=2"`` as ``("x", 2.0)``; raises `ExpressionError` pointing at a bad name or number."""
-    name, equals, number = text.partition("=")
+    """``"x=2"`` as ``("x", 2.0)``; raises `ExpressionError` pointing at a bad name or number.
+
+    The name is normalised to NFKC, as Python's parser normalises the names of an expression
+    (``"ｘ=2"`` binds ``x``).
+    """
+    written, equals, number = text.partition("=")
+    # Python's parser reads names in NFKC form (ｘ is x), so bindings are normalised the same way
+    name = unicodedata.normalize("NFKC", written)
     if not equals:
         raise ExpressionError(f"{text!r} is not a binding: write NAME=NUMBER, as in x=2", text, 0, len(text))
     if not name.isidentifier() or name in FUNCTIONS:
         reason = "is a function" if name in FUNCTIONS else "is not a name"
-        raise ExpressionError(f"{name!r} {reason}: write NAME=NUMBER, as in x=2", text, 0, len(name))
-    number_start = len(name) + 1
+        raise ExpressionError(f"{written!r} {reason}: write NAME=NUMBER, as in x=2", text, 0, len(written))
+    number_start = len(written) + 1
     try:
         value = float(number)
     except ValueError:

@@ -9,6 +9,11 @@ wherever it sits, and `divide`/`power` give ±inf where Python's ``/`` and ``**`
 (``0.5 / 0.0``, ``0.0 ** -0.5``, ``1e-200 ** -2``). Derivative rules use them where a local
 derivative can be infinite at a point the forward rule accepts, so `backward()` never raises
 (a derivative built as a graph of Values, with ``create_graph=True``, still raises there).
+`weighted` is a product whose zero weight wins over an infinite or NaN factor: a term with a
+zero coefficient is absent (``d/dx x ** y`` at y = 0 is 0 even where x ** −1 is inf).
+
+At NaN, `sign` and `step` are NaN: the slope of abs, relu and leaky_relu at a NaN input is NaN,
+so a gradient shows where a NaN came in (PyTorch gives 0, 1 and the slope).
 """
 
 from __future__ import annotations
@@ -68,7 +73,7 @@ class Backend(Protocol):
         """−1, 0 or 1 as a number (NaN for NaN)."""
 
     def step(self, x: Any) -> Any:
-        """1 where x > 0, else 0."""
+        """1 where x > 0, else 0 (NaN for NaN)."""
 
     def max_of(self, xs: Sequence[Any]) -> Any:
         """The largest of xs; NaN if any is."""
@@ -84,6 +89,9 @@ class Backend(Protocol):
 
     def power(self, x: Any, y: Any) -> Any:
         """x ** y with IEEE 754's ±inf instead of ZeroDivisionError or OverflowError."""
+
+    def weighted(self, weight: Any, factor: Any) -> Any:
+        """weight · factor, but 0 where the weight is 0, even if the factor is ±inf or NaN."""
 
 
 def _sigmoid(x: float) -> float:
@@ -116,7 +124,12 @@ def _sign(x: float) -> float:
 
 
 def _step(x: float) -> float:
-    return 1.0 if x > 0 else 0.0
+    # NaN in, NaN out, as _sign
+    return 1.0 if x > 0 else 0.0 if x <= 0 else x
+
+
+def _weighted(weight: float, factor: float) -> float:
+    return 0.0 if weight == 0 else weight * factor
 
 
 def _max_of(xs: Sequence[float]) -> float:
@@ -190,6 +203,7 @@ FLOAT: Backend = cast(Backend, SimpleNamespace(
     first_match=_first_match,
     divide=_divide,
     power=_power,
+    weighted=_weighted,
 ))
 """The backend of Python floats: the engine's first-order path."""
 
@@ -222,11 +236,12 @@ NUMPY: Backend = cast(Backend, SimpleNamespace(
     maximum=np.maximum,
     minimum=np.minimum,
     sign=lambda x: np.sign(x).astype(float),
-    step=lambda x: (np.asarray(x) > 0).astype(float),
+    step=lambda x: np.where(np.isnan(x), np.nan, np.asarray(x) > 0),
     max_of=lambda xs: np.maximum.reduce(np.broadcast_arrays(*xs)),
     min_of=lambda xs: np.minimum.reduce(np.broadcast_arrays(*xs)),
     first_match=_np_first_match,
     divide=np.divide,
     power=np.power,
+    weighted=lambda weight, factor: np.where(weight == 0, 0.0, weight * factor),
 ))
 """The backend of numpy arrays: every op elementwise over a batch of samples."""

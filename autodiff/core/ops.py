@@ -241,8 +241,9 @@ _TABLE = [
        "x · y.", syntax="infix", method="__mul__"),
     Op("div", 2, lambda m, x, y, a: x / y, lambda m, x, y, out, a: (1.0 / y, -out / y), "/",
        "x / y; y must not be 0.", domain=lambda a: (REALS, NONZERO), syntax="infix", method="__truediv__"),
-    Op("pow", 2, lambda m, x, y, a: x**y, lambda m, x, y, out, a: (y * m.power(x, y - 1), out * m.log(x)),
-       "**", "x ** y with both a Value; the base x must be > 0 (the gradient to y needs log x).",
+    Op("pow", 2, lambda m, x, y, a: x**y, lambda m, x, y, out, a: (m.weighted(y, m.power(x, y - 1)), out * m.log(x)),
+       "**", "x ** y with both a Value; the base x must be > 0 (the gradient to y needs log x); at y = 0 the "
+       "gradient to x is 0, as for x ** 0 with a constant 0.",
        domain=lambda a: (POSITIVE, REALS), syntax="infix", method="__pow__"),
     # one Value and a constant, kept as the node's argument
     Op("add_const", 1, lambda m, x, a: x + a, lambda m, x, out, a: 1.0, "+ {arg}",
@@ -266,7 +267,7 @@ _TABLE = [
     # functions of one Value
     Op("neg", 1, lambda m, x, a: -x, lambda m, x, out, a: -1.0, "−", "−x.", syntax="prefix", method="__neg__"),
     Op("abs", 1, lambda m, x, a: abs(x), lambda m, x, out, a: m.sign(x), "abs",
-       "|x|; its gradient at 0 is 0.", kinks=(0.0,), method="__abs__"),
+       "|x|; its gradient at 0 is 0, at NaN NaN.", kinks=(0.0,), method="__abs__"),
     Op("exp", 1, lambda m, x, a: m.exp(x), lambda m, x, out, a: out, "exp",
        "e ** x; overflows (OverflowError) above about 709.78.", method="exp"),
     Op("log", 1, lambda m, x, a: m.log(x), lambda m, x, out, a: 1.0 / x, "log",
@@ -279,10 +280,10 @@ _TABLE = [
     Op("sigmoid", 1, lambda m, x, a: m.sigmoid(x), lambda m, x, out, a: out * (1.0 - out), "σ",
        "The logistic function 1 / (1 + e ** −x), computed without overflow.", method="sigmoid"),
     Op("relu", 1, lambda m, x, a: m.maximum(x, 0.0), lambda m, x, out, a: m.step(x), "relu",
-       "max(x, 0); its gradient at 0 is 0.", kinks=(0.0,), method="relu"),
+       "max(x, 0); its gradient at 0 is 0, at NaN NaN.", kinks=(0.0,), method="relu"),
     Op("leaky_relu", 1, lambda m, x, a: m.maximum(x, 0.0) + a * m.minimum(x, 0.0),
        lambda m, x, out, a: a + (1.0 - a) * m.step(x), "leaky_relu {arg}",
-       "x for x > 0, slope · x otherwise; its gradient at 0 is the slope.", kinks=(0.0,),
+       "x for x > 0, slope · x otherwise; its gradient at 0 is the slope, at NaN NaN.", kinks=(0.0,),
        constant=Constant("slope", default=0.01), method="leaky_relu"),
     Op("sin", 1, lambda m, x, a: m.sin(x), lambda m, x, out, a: m.cos(x), "sin", "The sine.", method="sin"),
     Op("cos", 1, lambda m, x, a: m.cos(x), lambda m, x, out, a: -m.sin(x), "cos", "The cosine.", method="cos"),

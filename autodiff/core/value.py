@@ -5,8 +5,11 @@ from __future__ import annotations
 import builtins
 import contextlib
 import contextvars
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Union, cast
+import functools
+import inspect
+import math
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from typing import Any, TypeVar, Union, cast
 
 from autodiff.core.backends import FLOAT, Backend
 from autodiff.core.graph import backpropagate, topological_order
@@ -452,16 +455,93 @@ def min(values: Iterable[Value | Number]) -> Value:  # noqa: A001 - the name use
     return _extremum(_MIN, values)
 
 
-@contextlib.contextmanager
-def no_grad() -> Iterator[None]:
-    """Inside this context, ops record no parents: their results are leaves.
+class no_grad:  # lower case, as PyTorch's torch.no_grad: it is called like a function
+    """Inside ``with no_grad():``, ops record no parents: their results are leaves.
 
-    Use it for targets that must stay constant, such as Q-learning's r + α·max Q(x', ·).
-    Also works as a decorator. It applies to the current thread only (and the current asyncio
-    task), as PyTorch's ``no_grad``: other threads keep building graphs.
+    Use it for targets that must stay constant, such as Q-learning's r + α·max Q(x', ·). It
+    applies to the current thread only (and the current asyncio task), as PyTorch's ``no_grad``:
+    other threads keep building graphs.
+
+    As a decorator, ``@no_grad()`` covers the whole body of a function, of a coroutine function
+    (``async def``: every step until it returns) and of a generator function (every resumption,
+    and not the caller's code between two of its yields). It refuses an async generator function
+    with `TypeError`. A ``with no_grad():`` block written directly in a generator or an async
+    generator raises `TypeError` when entered: at a ``yield`` inside it the caller would carry on
+    without recording; decorate the generator instead.
     """
-    with recording(False):
-        yield
+
+    def __init__(self) -> None:
+        self._tokens: list[contextvars.Token[bool]] = []
+
+    def __enter__(self) -> None:
+        frame = inspect.currentframe()
+        caller = frame.f_back.f_code if frame is not None and frame.f_back is not None else None
+        if caller is not None and caller.co_flags & (inspect.CO_GENERATOR | inspect.CO_ASYNC_GENERATOR):
+            raise TypeError(
+                f"'with no_grad():' in the generator {caller.co_name}() would turn recording off for its caller "
+                f"at each yield inside the block: decorate the generator function with @no_grad() instead, "
+                f"which covers each of its steps and nothing else"
+            )
+        self._tokens.append(_recording.set(False))
+
+    def __exit__(self, *exception: object) -> None:
+        _recording.reset(self._tokens.pop())
+
+    def __call__(self, function: _Function) -> _Function:
+        """`function` run under ``no_grad`` each time it runs (each step of a generator or coroutine)."""
+        if inspect.isasyncgenfunction(function):
+            raise TypeError(
+                f"@no_grad() cannot decorate the async generator function {function.__name__}(): use "
+                f"'with no_grad():' around the code that must not record, outside the async generator"
+            )
+        if inspect.isgeneratorfunction(function):
+            return cast(_Function, functools.wraps(function)(_steps_without_recording(function)))
+        if inspect.iscoroutinefunction(function):
+
+            async def coroutine(*args: Any, **kwargs: Any) -> Any:
+                with recording(False):
+                    return await function(*args, **kwargs)
+
+            return cast(_Function, functools.wraps(function)(coroutine))
+
+        def plain(*args: Any, **kwargs: Any) -> Any:
+            with recording(False):
+                return function(*args, **kwargs)
+
+        return cast(_Function, functools.wraps(function)(plain))
+
+
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+_Steps = Generator[Any, Any, Any]
+
+
+def _steps_without_recording(function: Callable[..., _Steps]) -> Callable[..., _Steps]:
+    """A generator function like `function` whose every step (first, send, throw, close) runs without recording."""
+
+    def generator(*args: Any, **kwargs: Any) -> _Steps:
+        steps = function(*args, **kwargs)
+        try:
+            with recording(False):
+                response = steps.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with recording(False):
+                        steps.close()
+                    raise
+                except BaseException as error:
+                    with recording(False):
+                        response = steps.throw(error)
+                else:
+                    with recording(False):
+                        response = steps.send(request)
+        except StopIteration as stop:
+            return stop.value
+
+    return generator
 
 
 @contextlib.contextmanager
@@ -485,6 +565,13 @@ def _value_backend() -> Backend:
     def first_match(xs: Sequence[Value], out: Value) -> tuple[float, ...]:
         return FLOAT.first_match(xs, out)
 
+    def weighted(weight: Value, factor: Value) -> Value | float:
+        # a zero weight wins over an infinite or NaN factor (as FLOAT's); elsewhere the product
+        # keeps its graph, so a second derivative through the weight stays exact
+        if weight.data == 0 and not math.isfinite(factor.data):
+            return 0.0
+        return weight * factor
+
     unary: Callable[[str], Callable[[Value], Value]] = lambda name: lambda v: _apply(OPS[name], v)
     backend = SimpleNamespace(
         exp=unary("exp"), log=unary("log"), sqrt=unary("sqrt"), tanh=unary("tanh"),
@@ -494,7 +581,7 @@ def _value_backend() -> Backend:
         maximum=lambda x, y: max([x, y]), minimum=lambda x, y: min([x, y]),
         max_of=max, min_of=min,
         sign=lambda v: FLOAT.sign(v.data), step=lambda v: FLOAT.step(v.data),
-        first_match=first_match, divide=lambda x, y: x / y, power=lambda x, y: x**y,
+        first_match=first_match, divide=lambda x, y: x / y, power=lambda x, y: x**y, weighted=weighted,
     )
     return cast(Backend, backend)
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal
 from autodiff.core.graph import topological_order
 from autodiff.core.reals import is_int
 from autodiff.core.value import Value
+from autodiff.files import atomic_write
 from autodiff.pictures.render import DEFAULT_TIMEOUT, render
 from autodiff.pictures.scopes import ModulePath, infer_scopes, modules_of
 
@@ -115,7 +116,8 @@ class Drawing:
     def save(self, path: str | Path, *, timeout: float | None = DEFAULT_TIMEOUT) -> Path:
         """Write the picture to `path`, in the format of its extension: .svg, .png, .pdf or .dot/.gv.
 
-        See `render` for `timeout`.
+        See `render` for `timeout`. The file is written atomically (`autodiff.files.atomic_write`), and
+        only once the picture is rendered: a failed render leaves an existing file as it was.
         """
         path = Path(path)
         format = SAVE_FORMATS.get(path.suffix.lower())  # noqa: A001 - Graphviz's name for it
@@ -125,8 +127,7 @@ class Drawing:
                 f"{', '.join(SAVE_FORMATS)}"
             )
         data = self.source.encode("utf-8") if format == "dot" else self.render(format, timeout=timeout)
-        path.write_bytes(data)
-        return path
+        return atomic_write(path, data)
 
     def _repr_svg_(self) -> str:
         return self.svg()

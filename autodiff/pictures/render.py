@@ -22,17 +22,21 @@ import shutil
 import subprocess
 import sysconfig
 import threading
+import time
 
 from autodiff.core.reals import is_real
 from autodiff.extras import install_command
 
-__all__ = ["DEFAULT_TIMEOUT", "FORMATS", "RenderError", "render"]
+__all__ = ["DEFAULT_TIMEOUT", "FORMATS", "MAX_TIMEOUT", "RenderError", "check_timeout", "render"]
 
 FORMATS = ("svg", "png", "pdf")
 """The picture formats `render` knows."""
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds `render` gives Graphviz to lay out a graph before it gives up."""
+
+MAX_TIMEOUT = threading.TIMEOUT_MAX
+"""The longest timeout `render` takes (about 292 years): its timer cannot wait longer."""
 
 _INSTALL_GRAPHVIZ = (
     "install Graphviz (Debian/Ubuntu: apt install graphviz; macOS: brew install graphviz; "
@@ -53,10 +57,7 @@ def render(
     """
     if format not in FORMATS:
         raise ValueError(f"cannot render to {format!r}: the formats are {', '.join(FORMATS)}")
-    if timeout is not None and not (
-        is_real(timeout) and 0 < timeout <= threading.TIMEOUT_MAX
-    ):
-        raise ValueError(f"timeout must be a positive, finite number of seconds or None (no limit), got {timeout!r}")
+    check_timeout(timeout)
     dot = _program("dot")
     if dot is not None:
         return _run(dot, source, format, timeout)
@@ -70,6 +71,15 @@ def render(
         f"{format.upper()} needs Graphviz's dot program, which is not on PATH: {_INSTALL_GRAPHVIZ}"
         f"{pip_route}; SVG needs nothing more"
     )
+
+
+def check_timeout(timeout: float | None) -> None:
+    """Raise `ValueError` unless `render` takes `timeout`: None (no limit) or seconds in (0, `MAX_TIMEOUT`]."""
+    if timeout is not None and not (is_real(timeout) and 0 < timeout <= MAX_TIMEOUT):
+        raise ValueError(
+            f"timeout must be a positive, finite number of seconds or None (no limit), at most {MAX_TIMEOUT:g}; "
+            f"got {timeout!r}"
+        )
 
 
 def _program(name: str) -> str | None:
@@ -145,18 +155,28 @@ class _WasmGraphviz:
         self.lock = threading.Lock()
 
     def render(self, source: str, timeout: float | None = None) -> bytes:
-        """`source` laid out as SVG, stopped with `RenderError` after `timeout` seconds."""
-        with self.lock:
-            timer = threading.Timer(timeout, self.engine.increment_epoch) if timeout is not None else None
+        """`source` laid out as SVG, stopped with `RenderError` after `timeout` seconds.
+
+        The timeout counts from the call: time spent waiting for another thread's render counts.
+        """
+        started = time.monotonic()
+        if not self.lock.acquire(timeout=-1 if timeout is None else timeout):
+            raise _too_slow("Graphviz (WebAssembly), waiting for another render,", timeout or 0)
+        try:
+            timer = None
+            if timeout is not None:
+                timer = threading.Timer(max(0.0, timeout - (time.monotonic() - started)), self.engine.increment_epoch)
             try:
-                return self._render(source, timer)
+                return self._render(source, timer, timeout)
             finally:
                 if timer is not None:
                     timer.cancel()
                     if timer.is_alive():
                         timer.join()  # its increment_epoch lands before the next render sets its deadline
+        finally:
+            self.lock.release()
 
-    def _render(self, source: str, timer: threading.Timer | None) -> bytes:
+    def _render(self, source: str, timer: threading.Timer | None, timeout: float | None) -> bytes:
         import wasmtime
 
         store = wasmtime.Store(self.engine)
@@ -183,8 +203,8 @@ class _WasmGraphviz:
                 message = bytes(memory.read(store, error, error + 1000)).split(b"\0", 1)[0]
                 raise RenderError(f"Graphviz (WebAssembly) failed: {message.decode('utf-8', 'replace')}")
         except wasmtime.Trap as trap:
-            if trap.trap_code == wasmtime.TrapCode.INTERRUPT and timer is not None:
-                raise _too_slow("Graphviz (WebAssembly)", timer.interval) from None
+            if trap.trap_code == wasmtime.TrapCode.INTERRUPT and timeout is not None:
+                raise _too_slow("Graphviz (WebAssembly)", timeout) from None
             raise RenderError(f"Graphviz (WebAssembly) crashed: {str(trap).splitlines()[-1]}") from trap
         except wasmtime.ExitTrap as exit_trap:  # Graphviz called exit(), e.g. out of memory: not a Trap
             raise RenderError(

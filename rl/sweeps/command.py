@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 import sys
 from collections.abc import Sequence
@@ -65,7 +66,7 @@ def _sweep_parser() -> argparse.ArgumentParser:
     parser.add_argument("--metric", default=None,
                         help="final score of the report: eval/exact_success, eval/exact_return, eval/mean_return or "
                              "eval/success_rate (default: eval/exact_success where the env exposes its model)")
-    parser.add_argument("--threshold", type=float, default=None, metavar="X",
+    parser.add_argument("--threshold", type=_finite_float, default=None, metavar="X",
                         help="count the runs whose final score is at least X in the report")
     parser.add_argument("--final-episodes", type=_positive_int, default=100, metavar="N",
                         help="greedy episodes played to score each trained network (default: 100)")
@@ -121,7 +122,7 @@ def report_main(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     try:
         path = write_report(args.folder, args.metric)
-    except (ValueError, ImportError) as error:
+    except (ValueError, ImportError, OSError) as error:
         parser.error(str(error).splitlines()[0])
     print(f"report: {path}")
     return 0
@@ -134,7 +135,7 @@ def _interrupt(signal_number: int, frame: object) -> None:
 def _setting(entry: str) -> tuple[str, Any]:
     name, separator, text = entry.partition("=")
     if not separator:
-        raise ValueError(f"--set takes FIELD=VALUE, got {entry!r}")
+        raise ValueError(f"--set takes FIELD=VALUE, got {entry[:80]!r}")
     name = name.strip()
     if name == "seed":
         raise ValueError("the seed is set by --seeds, not --set")
@@ -155,10 +156,23 @@ def _json_object(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
-        raise argparse.ArgumentTypeError(f"not valid JSON ({error.msg}): {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not valid JSON ({error.msg}): {text[:80]!r}") from None
+    except RecursionError:
+        raise argparse.ArgumentTypeError(f"JSON nested too deeply to read: {text[:80]!r}...") from None
     if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError(f"expected a JSON object such as '{{\"is_slippery\": true}}', got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a JSON object such as '{{\"is_slippery\": true}}', got {text[:80]!r}")
     return value
+
+
+def _finite_float(text: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return number
 
 
 def _positive_int(text: str) -> int:

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import reprlib
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,9 +19,17 @@ from typing import Any
 
 from rl.config import QLearningConfig
 
-__all__ = ["PlannedRun", "parse_grid_entry", "parse_seeds", "plan_runs", "run_key", "setting_label", "settings_of"]
+__all__ = [
+    "MAX_RUNS", "PlannedRun", "parse_grid_entry", "parse_seeds", "plan_runs", "run_key", "setting_label", "settings_of",
+]
 
 _FIELD_TYPES = typing.get_type_hints(QLearningConfig)
+MAX_RUNS = 100_000
+"""The most runs a sweep plans (settings × seeds): more is a typo, such as seeds 1-1000000000, not a plan."""
+_LABEL_LENGTH = 200
+# values in messages, cut short: a command line or a file may hold a megabyte of text
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = 120
 _NOT_IN_GRID = {"seed": "seeds are given apart from the grid"}
 
 
@@ -70,6 +79,9 @@ def plan_runs(base: QLearningConfig, grid: Mapping[str, Sequence[Any]], seeds: S
             raise ValueError(f"grid field {name!r} repeats a value: {list(values)!r}")
     if not seeds:
         raise ValueError("no seeds: a sweep needs at least one")
+    planned = len(seeds) * math.prod(len(values) for values in grid.values())
+    if planned > MAX_RUNS:
+        raise ValueError(f"the grid and seeds make {planned:,} runs, more than the limit of {MAX_RUNS:,}")
     if any(type(seed) is not int or seed < 0 for seed in seeds) or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct ints >= 0, got {list(seeds)!r}")
     runs = []
@@ -77,7 +89,9 @@ def plan_runs(base: QLearningConfig, grid: Mapping[str, Sequence[Any]], seeds: S
         try:
             configured = dataclasses.replace(base, **setting)
         except ValueError as error:
-            raise ValueError(f"setting {setting_label(setting)}: {error}") from None
+            label = setting_label(setting)  # values read from a file may be a megabyte long: cut
+            label = label if len(label) <= _LABEL_LENGTH else label[: _LABEL_LENGTH - 1] + "…"
+            raise ValueError(f"setting {label}: {error}") from None
         for seed in seeds:
             config = dataclasses.replace(configured, seed=seed)
             runs.append(PlannedRun(setting, seed, config, run_key(config)))
@@ -94,7 +108,7 @@ def parse_grid_entry(text: str) -> tuple[str, list[Any]]:
     name, separator, listed = text.partition("=")
     name = name.strip()
     if not separator or not name:
-        raise ValueError(f"a grid entry is FIELD=VALUE,VALUE,..., got {text!r}")
+        raise ValueError(f"a grid entry is FIELD=VALUE,VALUE,..., got {_SHORT.repr(text)}")
     if name in _NOT_IN_GRID:
         raise ValueError(f"grid field {name!r} is not allowed: {_NOT_IN_GRID[name]}")
     if name not in _FIELD_TYPES:
@@ -112,7 +126,7 @@ def parse_field_value(name: str, text: str) -> Any:
     try:
         return _parse(hint, text)
     except ValueError as error:
-        raise ValueError(f"bad value {text!r} for {name}: {error}") from None
+        raise ValueError(f"bad value {_SHORT.repr(text)} for {name}: {error}") from None
 
 
 def _parse(hint: Any, text: str) -> Any:
@@ -166,6 +180,8 @@ def _json(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise ValueError(f"not valid JSON ({error.msg})") from None
+    except RecursionError:
+        raise ValueError("JSON nested too deeply to read") from None
 
 
 def _split_top_level(text: str) -> list[str]:
@@ -196,12 +212,17 @@ def parse_seeds(text: str) -> list[int]:
             first = int(low)
             last = int(high) if dash else first
         except ValueError:
-            raise ValueError(f"bad seeds {piece.strip()!r}: write them as 1-10, 1,3,5 or 1-5,11-15") from None
+            shown = _SHORT.repr(piece.strip())
+            raise ValueError(f"bad seeds {shown}: write them as 1-10, 1,3,5 or 1-5,11-15") from None
         if first < 0 or last < first:
-            raise ValueError(f"bad seeds {piece.strip()!r}: a range goes from a low int >= 0 up to a high one")
+            shown = _SHORT.repr(piece.strip())
+            raise ValueError(f"bad seeds {shown}: a range goes from a low int >= 0 up to a high one")
+        if len(seeds) + last - first + 1 > MAX_RUNS:
+            shown = _SHORT.repr(text)
+            raise ValueError(f"seeds {shown} name more than {MAX_RUNS:,} seeds, the most runs a sweep plans")
         seeds.extend(range(first, last + 1))
     if len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds {text!r} name a seed twice")
+        raise ValueError(f"seeds {_SHORT.repr(text)} name a seed twice")
     return seeds
 
 

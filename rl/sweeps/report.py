@@ -23,7 +23,7 @@ import numpy as np
 from autodiff.extras import needs_extra
 from autodiff.files import atomic_write
 from rl.config import QLearningConfig
-from rl.environments import make_env
+from rl.environments import check_registered, make_env
 from rl.exact import evaluate_policy, value_iteration
 from rl.statistics import (
     Interval,
@@ -35,10 +35,12 @@ from rl.statistics import (
 from rl.sweeps.plan import setting_label, settings_of
 from rl.sweeps.store import RunRecord, planned_records, read_plan
 
-__all__ = ["EXACT_METRICS", "SettingSummary", "summarize", "write_report"]
+__all__ = ["EXACT_METRICS", "FINAL_METRICS", "SettingSummary", "summarize", "write_report"]
 
 EXACT_METRICS = ("eval/exact_success", "eval/exact_return")
 """Final scores computed exactly from the environment's model, which value iteration can optimise."""
+FINAL_METRICS = (*EXACT_METRICS, "eval/mean_return", "eval/success_rate")
+"""Every final score of a run: the exact ones (for environments that expose their model) and the played ones."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class SettingSummary:
     """The training time of its runs, added up."""
     codes: list[str]
     """The code fingerprints of its runs (`rl.sweeps.store.code_fingerprint`): one, unless the code changed."""
+    optimum_unknown: str = ""
+    """Why the optimum of an exact metric could not be computed (its environment could not be made), or ""."""
 
 
 def summarize(out: str | Path, metric: str | None = None) -> tuple[str, list[SettingSummary]]:
@@ -87,7 +91,7 @@ def summarize(out: str | Path, metric: str | None = None) -> tuple[str, list[Set
     summaries = []
     for setting in settings_of(plan["grid"]):
         mine = [r for r in records if _same(r.setting, setting)]
-        summaries.append(_summarize_setting(setting, mine, metric, {**base, **setting}))
+        summaries.append(_summarize_setting(setting, mine, metric, {**base, **setting}, str(folder / "sweep.json")))
     return metric, summaries
 
 
@@ -96,11 +100,16 @@ def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
 
 
 def _summarize_setting(
-    setting: dict[str, Any], records: Sequence[RunRecord], metric: str, config_fields: Mapping[str, Any]
+    setting: dict[str, Any], records: Sequence[RunRecord], metric: str, config_fields: Mapping[str, Any], source: str
 ) -> SettingSummary:
     scored = [r for r in records if r.status != "failed"]
     scores = [r.final[metric] for r in scored]
-    optimum = _optimum(metric, config_fields) if metric in EXACT_METRICS else None
+    optimum, optimum_unknown = None, ""
+    if metric in EXACT_METRICS:
+        try:
+            optimum = _optimum(metric, config_fields, source)
+        except ValueError as error:  # the report goes on without it, and says why
+            optimum_unknown = str(error)
     steps: list[int] = []
     curves: list[list[float]] = []
     if scored and all(metric in r.history for r in scored):
@@ -121,13 +130,19 @@ def _summarize_setting(
         problems=[(r.seed, r.status, r.error or "") for r in records if r.status != "ok"],
         run_seconds=sum(r.seconds for r in records),
         codes=sorted({r.code for r in records}),
+        optimum_unknown=optimum_unknown,
     )
 
 
-def _optimum(metric: str, config_fields: Mapping[str, Any]) -> float | None:
-    """The metric of value iteration's optimal policy in the setting's environment."""
+def _optimum(metric: str, config_fields: Mapping[str, Any], source: str) -> float | None:
+    """The metric of value iteration's optimal policy in the setting's environment.
+
+    Its id comes from the file `source`: `ValueError` unless making it imports nothing new
+    (`rl.environments.check_registered`), or if the environment cannot be made.
+    """
     config = QLearningConfig(**{**config_fields, "seed": 0})
-    env = make_env(config.env_id, max_episode_steps=config.max_episode_steps, env_kwargs=config.env_kwargs)
+    env_id = check_registered(config.env_id, source, advice="import its module, then call rl.sweeps.write_report")
+    env = make_env(env_id, max_episode_steps=config.max_episode_steps, env_kwargs=config.env_kwargs)
     if not hasattr(env.unwrapped, "P"):
         return None
     optimal = value_iteration(env, min(config.discount, 0.999999)).policy
@@ -228,6 +243,8 @@ def _markdown(
     optimum = next((s.optimum for s in summaries if s.optimum is not None), None)
     if optimum is not None:
         lines += ["", f"Optimum (value iteration's policy, evaluated exactly): {optimum:.4f}."]
+    lines += [f"\nNo optimum for {setting_label(s.setting)}: {s.optimum_unknown}"
+              for s in summaries if s.optimum_unknown]
     lines.append("")
     for caption, name in figures:
         lines += [f"![{caption}](figures/{name}.svg)", "", f"*{caption}.*", ""]

@@ -23,14 +23,16 @@ from urllib.parse import urlsplit
 
 import gymnasium
 
+from autodiff.core.reals import is_real
 from autodiff.extras import needs_extra
+from autodiff.files import unwritable_reason
 from rl.compiled import CompiledQ
 from rl.config import QLearningConfig
 from rl.environments import make_env
 from rl.evaluation import evaluate, greedy_policy
 from rl.exact import evaluate_policy
 from rl.sweeps.plan import PlannedRun, plan_runs
-from rl.sweeps.report import write_report
+from rl.sweeps.report import FINAL_METRICS, write_report
 from rl.sweeps.store import RunRecord, code_fingerprint, load_runs, read_plan, store_run, write_plan
 from rl.training import train
 
@@ -88,9 +90,16 @@ def sweep(
         raise ValueError(f"workers must be an int >= 1, got {workers!r}")
     if type(final_episodes) is not int or final_episodes < 1:
         raise ValueError(f"final_episodes must be an int >= 1, got {final_episodes!r}")
+    if metric is not None and metric not in FINAL_METRICS:
+        raise ValueError(f"metric must be one of {', '.join(FINAL_METRICS)}, got {metric!r}")
+    if threshold is not None and not (is_real(threshold) and math.isfinite(threshold)):
+        raise ValueError(f"threshold must be a finite number or None, got {threshold!r}")
+    folder = Path(out)
+    problem = unwritable_reason(folder)
+    if problem:  # found now, not after Ray has started and the first runs have trained
+        raise ValueError(f"cannot store the sweep in {folder}: {problem}")
     _check_environments(runs)
     ray = import_ray()
-    folder = Path(out)
     stored = load_runs(folder) if folder.is_dir() else {}
     # seed by seed across the settings: an interrupted sweep has compared every setting on its first seeds
     order = {seed: index for index, seed in enumerate(seeds)}

@@ -27,14 +27,17 @@ from typing import TYPE_CHECKING, Any
 import autodiff
 import nn
 import rl
-from autodiff.files import atomic_write
+from autodiff.files import atomic_write, read_json
 from rl.config import QLearningConfig
+from rl.run_folder import config_from_json
 from rl.sweeps.plan import PlannedRun, plan_runs
 
 if TYPE_CHECKING:
     import pandas
 
 __all__ = [
+    "MAX_PLAN_BYTES",
+    "MAX_RUN_BYTES",
     "RUN_FORMAT",
     "SWEEP_FORMAT",
     "RunRecord",
@@ -53,6 +56,10 @@ SWEEP_FORMAT = "rl-sweep/1"
 RUN_FORMAT = "rl-sweep-run/1"
 """The ``"format"`` of a run's ``result.json``."""
 STATUSES = ("ok", "diverged", "failed")
+MAX_PLAN_BYTES = 16 * 2**20
+"""The largest ``sweep.json`` read (a plan is a few KB, and each session of the sweep adds about 200 bytes)."""
+MAX_RUN_BYTES = 64 * 2**20
+"""The largest ``result.json`` read (its history is the bulk: about 30 bytes per recorded point)."""
 
 
 @dataclass(frozen=True)
@@ -118,13 +125,17 @@ def _strict_json(value: Any) -> Any:
 
 
 def read_plan(out: Path) -> dict[str, Any]:
-    """The ``sweep.json`` of the sweep folder `out`; `ValueError` naming the problem if it is missing or malformed."""
+    """The ``sweep.json`` of the sweep folder `out`; `ValueError` naming the problem if it is missing or malformed.
+
+    The file is read as untrusted data (`autodiff.files.read_json`, at most `MAX_PLAN_BYTES`) and
+    its shape checked; its ``base`` must make a `QLearningConfig` and is returned with every field.
+    """
     path = out / "sweep.json"
     try:
-        plan = json.loads(path.read_text(encoding="utf-8"))
+        plan = read_json(path, MAX_PLAN_BYTES)
     except FileNotFoundError:
         raise ValueError(f"{out} is not a sweep folder: it has no sweep.json") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (OSError, ValueError) as error:
         raise ValueError(f"cannot read {path}: {error}") from None
     if not isinstance(plan, dict) or plan.get("format") != SWEEP_FORMAT:
         raise ValueError(f"{path} is not a sweep plan (format {SWEEP_FORMAT!r})")
@@ -135,7 +146,21 @@ def read_plan(out: Path) -> dict[str, Any]:
         raise ValueError(f"{path}: every grid entry must be a list of values")
     if not all(type(seed) is int for seed in plan["seeds"]):
         raise ValueError(f"{path}: seeds must be integers")
+    if not (plan.get("metric") is None or isinstance(plan["metric"], str)):
+        raise ValueError(f"{path}: 'metric' must be a text or null")
+    if not (plan.get("threshold") is None or _is_number(plan["threshold"])):
+        raise ValueError(f"{path}: 'threshold' must be a finite number or null")
+    if not all(_is_session(session) for session in plan["sessions"]):
+        raise ValueError(f"{path}: each session must be an object with a whole number 'ran' and a number 'seconds'")
+    config = config_from_json(plan["base"], f"{path}: 'base'")
+    plan["base"] = json.loads(json.dumps(dataclasses.asdict(config)))
     return plan
+
+
+def _is_session(session: object) -> bool:
+    return (isinstance(session, dict) and type(session.get("ran")) is int and _is_number(session.get("seconds"))
+            and (session.get("workers") is None or type(session["workers"]) is int)
+            and (session.get("address") is None or isinstance(session["address"], str)))
 
 
 def load_runs(out: Path) -> dict[str, RunRecord]:
@@ -149,8 +174,8 @@ def load_runs(out: Path) -> dict[str, RunRecord]:
 
 def _read_record(path: Path) -> RunRecord:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        document = read_json(path, MAX_RUN_BYTES)
+    except (OSError, ValueError) as error:
         raise ValueError(f"cannot read {path}: {error}") from None
     if not isinstance(document, dict) or document.get("format") != RUN_FORMAT:
         raise ValueError(f"{path} is not a sweep run (format {RUN_FORMAT!r})")
@@ -165,6 +190,10 @@ def _read_record(path: Path) -> RunRecord:
         problems.append(f"status must be one of {', '.join(STATUSES)}")
     if type(document["seed"]) is not int:
         problems.append("seed must be an integer")
+    if not all(isinstance(document[name], str) for name in ("key", "node", "session", "code")):
+        problems.append("key, node, session and code must be texts")
+    if not (document["error"] is None or isinstance(document["error"], str)):
+        problems.append("error must be a text or null")
     if not isinstance(document["setting"], dict) or not isinstance(document["config"], dict):
         problems.append("setting and config must be JSON objects")
     if not isinstance(document["final"], dict) or not all(_is_number(v) for v in document["final"].values()):
@@ -203,7 +232,11 @@ def code_fingerprint() -> str:
 
 
 def _is_number(value: object) -> bool:
-    return type(value) in (int, float)
+    """Whether `value` is a finite int or float (JSON's 1e400 reads as infinity, and 10**400 fits no float)."""
+    try:
+        return type(value) in (int, float) and math.isfinite(value)  # type: ignore[arg-type]
+    except OverflowError:
+        return False
 
 
 def _is_point(point: object) -> bool:
