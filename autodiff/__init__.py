@@ -19,6 +19,7 @@ from autodiff.core.graph import topological_order
 from autodiff.core.ops import OPS, Constant, Interval, Op
 from autodiff.core.value import Value, apply, dot, max, min, no_grad, sum
 from autodiff.pictures.drawing import Drawing, draw
+from autodiff.pictures.explore import Exploration, explore
 
 try:
     __version__ = metadata.version("scalar-autodiff")
@@ -33,6 +34,7 @@ __all__ = [
     "CompiledFunction",
     "Constant",
     "Drawing",
+    "Exploration",
     "GradcheckError",
     "Interval",
     "Op",
@@ -41,6 +43,7 @@ __all__ = [
     "compile",
     "dot",
     "draw",
+    "explore",
     "grad",
     "gradcheck",
     "gradgradcheck",

@@ -1,4 +1,4 @@
-"""The command line: ``python -m autodiff grad|draw EXPRESSION NAME=VALUE...``, and ``check-engine``.
+"""The command line: ``python -m autodiff grad|draw|explore EXPRESSION NAME=VALUE...``, and ``check-engine``.
 
 ``check-engine`` lives in `autodiff.cli.check_engine`.
 
@@ -9,6 +9,7 @@ one-line message and the text at fault with a caret under it, and exits with sta
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -18,6 +19,7 @@ from autodiff.cli import check_engine
 from autodiff.cli.expression import FUNCTIONS, ExpressionError, parse, parse_binding
 from autodiff.core.value import Value
 from autodiff.pictures.drawing import DEFAULT_MAX_NODES, RANKDIRS, SAVE_FORMATS, draw
+from autodiff.pictures.explore import PAGE_SUFFIXES, explore
 from autodiff.pictures.render import DEFAULT_TIMEOUT, MAX_TIMEOUT, RenderError, check_timeout
 
 __all__ = ["main"]
@@ -50,6 +52,7 @@ the expression (parsed, never run by Python):
 examples:
   python -m autodiff grad "x*x + 3*x" x=2
   python -m autodiff draw "tanh(x*w + b)" x=2 w=-3 b=6.8813735870195432 -o neuron.svg
+  python -m autodiff explore "tanh(x*w + b)" x=2 w=-3 b=6.8813735870195432 -o neuron.html
 """
 
 
@@ -60,10 +63,11 @@ def _parser() -> argparse.ArgumentParser:
         epilog=GRAMMAR,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{grad,draw,check-engine}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{grad,draw,explore,check-engine}")
     for name, summary in (
         ("grad", "print the value of EXPRESSION and its gradient with respect to every name"),
         ("draw", "the same, and save a picture of the computation graph after backward()"),
+        ("explore", "the same, and save a page that steps through the forward and backward pass"),
     ):
         command = commands.add_parser(
             name, help=summary, description=summary + ".", epilog=GRAMMAR,
@@ -77,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
                 "-o", "--output", required=True, type=_picture_path, metavar="PATH",
                 help=f"where to save the picture; its extension chooses the format: {formats}",
             )
+        if name == "explore":
+            command.add_argument(
+                "-o", "--output", required=True, type=_page_path, metavar="PATH",
+                help="where to save the page, an .html file (one file, opens offline)",
+            )
+        if name != "grad":
             command.add_argument("--rankdir", choices=RANKDIRS, default="LR", help="direction (default LR)")
             command.add_argument("--color-by-grad", action="store_true", help="darker for larger |grad|")
             command.add_argument(
@@ -121,6 +131,13 @@ def _picture_path(text: str) -> Path:
     path = Path(text)
     if path.suffix.lower() not in SAVE_FORMATS:
         raise argparse.ArgumentTypeError(f"{text!r} needs one of the extensions {', '.join(SAVE_FORMATS)}")
+    return path
+
+
+def _page_path(text: str) -> Path:
+    path = Path(text)
+    if path.suffix.lower() not in PAGE_SUFFIXES:
+        raise argparse.ArgumentTypeError(f"{text!r} needs the extension .html")
     return path
 
 
@@ -171,19 +188,24 @@ def _run(arguments: argparse.Namespace) -> int:
     print(f"{expression.text} = {root.data!r}")
     for name in bindings:
         print(f"d/d{name} = {leaves[name].grad!r}")
-    return _save(root, arguments) if arguments.command == "draw" else 0
+    return _save(root, arguments) if arguments.command != "grad" else 0
 
 
 def _save(root: Value, arguments: argparse.Namespace) -> int:
+    save: Callable[[Path], Path]
     try:
-        drawing = draw(root, rankdir=arguments.rankdir, color_by_grad=arguments.color_by_grad,
-                       max_nodes=arguments.max_nodes)
+        if arguments.command == "draw":
+            drawing = draw(root, rankdir=arguments.rankdir, color_by_grad=arguments.color_by_grad,
+                           max_nodes=arguments.max_nodes)
+            save = functools.partial(drawing.save, timeout=arguments.timeout)
+        else:  # explore lays the page out now: its timeout applies here
+            save = explore(root, rankdir=arguments.rankdir, color_by_grad=arguments.color_by_grad,
+                           max_nodes=arguments.max_nodes, timeout=arguments.timeout).save
+        path = save(arguments.output)
     except ValueError as error:  # too many nodes: a long expression would take Graphviz minutes
         message = str(error).replace("pass max_nodes=", "pass --max-nodes ")
         print(f"python -m autodiff: error: {message}", file=sys.stderr)
         return BAD_INPUT
-    try:
-        path = drawing.save(arguments.output, timeout=arguments.timeout)
     except (RenderError, OSError) as error:
         print(f"python -m autodiff: error: {error}", file=sys.stderr)
         return RENDER_FAILED

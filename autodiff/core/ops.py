@@ -118,7 +118,11 @@ class Op:
     none), `selects` (the gradient goes to one chosen input, as for ``max``: a tie of inputs is a
     kink), `paired` (the inputs are two halves, ``w`` then ``x``, as for ``dot``), `syntax` (how
     an expression writes it) and `method` (the `Value` method that makes it, or for an op of
-    many inputs the function of `autodiff`; None if only an operator does).
+    many inputs the function of `autodiff`; None if only an operator does). `formula` writes the
+    forward rule out for a reader (the explorer page), with ``{x}``, ``{y}``, ``{xs}`` (all
+    inputs) and ``{arg}`` to fill in; `partial_formulas` write out each input's local derivative
+    in terms of ``x``, ``y``, ``out`` (the result) and ``c`` (the constant): one per input, one
+    for all inputs of a variadic op.
 
     `forward_of` and `partials_of` run the rules with the inputs as one sequence, whatever the
     arity: ``forward_of(m, inputs, arg)`` and ``partials_of(m, inputs, out, arg) -> (d_0, ...)``.
@@ -137,6 +141,8 @@ class Op:
     paired: bool = False
     syntax: Syntax = "call"
     method: str | None = None
+    formula: str = ""
+    partial_formulas: tuple[str, ...] = ()
     checks_domain: bool = field(init=False)
     forward_of: Callable[[Any, Sequence[Any], Any], Any] = field(init=False, repr=False, compare=False)
     partials_of: Callable[[Any, Sequence[Any], Any, Any], Sequence[Any]] = field(
@@ -234,83 +240,113 @@ _LEADING_C = Constant("c", leading=True)
 _TABLE = [
     # binary ops: both operands are Values
     Op("add", 2, lambda m, x, y, a: x + y, lambda m, x, y, out, a: (1.0, 1.0), "+",
-       "x + y.", syntax="infix", method="__add__"),
+       "x + y.", syntax="infix", method="__add__",
+       formula="{x} + {y}", partial_formulas=("1", "1")),
     Op("sub", 2, lambda m, x, y, a: x - y, lambda m, x, y, out, a: (1.0, -1.0), "−",
-       "x − y.", syntax="infix", method="__sub__"),
+       "x − y.", syntax="infix", method="__sub__",
+       formula="{x} − {y}", partial_formulas=("1", "−1")),
     Op("mul", 2, lambda m, x, y, a: x * y, lambda m, x, y, out, a: (y, x), "×",
-       "x · y.", syntax="infix", method="__mul__"),
+       "x · y.", syntax="infix", method="__mul__",
+       formula="{x} × {y}", partial_formulas=("y", "x")),
     Op("div", 2, lambda m, x, y, a: x / y, lambda m, x, y, out, a: (1.0 / y, -out / y), "/",
-       "x / y; y must not be 0.", domain=lambda a: (REALS, NONZERO), syntax="infix", method="__truediv__"),
+       "x / y; y must not be 0.", domain=lambda a: (REALS, NONZERO), syntax="infix", method="__truediv__",
+       formula="{x} / {y}", partial_formulas=("1 / y", "−out / y")),
     Op("pow", 2, lambda m, x, y, a: x**y, lambda m, x, y, out, a: (m.weighted(y, m.power(x, y - 1)), out * m.log(x)),
        "**", "x ** y with both a Value; the base x must be > 0 (the gradient to y needs log x); at y = 0 the "
        "gradient to x is 0, as for x ** 0 with a constant 0.",
-       domain=lambda a: (POSITIVE, REALS), syntax="infix", method="__pow__"),
+       domain=lambda a: (POSITIVE, REALS), syntax="infix", method="__pow__",
+       formula="{x} ** {y}", partial_formulas=("y · x ** (y − 1)", "out · log x")),
     # one Value and a constant, kept as the node's argument
     Op("add_const", 1, lambda m, x, a: x + a, lambda m, x, out, a: 1.0, "+ {arg}",
-       "x + c for a constant c.", constant=_C, syntax="infix", method="__add__"),
+       "x + c for a constant c.", constant=_C, syntax="infix", method="__add__",
+       formula="{x} + {arg}", partial_formulas=("1",)),
     Op("rsub_const", 1, lambda m, x, a: a - x, lambda m, x, out, a: -1.0, "{arg} −",
-       "c − x for a constant c.", constant=_LEADING_C, syntax="infix", method="__rsub__"),
+       "c − x for a constant c.", constant=_LEADING_C, syntax="infix", method="__rsub__",
+       formula="{arg} − {x}", partial_formulas=("−1",)),
     Op("mul_const", 1, lambda m, x, a: x * a, lambda m, x, out, a: a, "× {arg}",
-       "x · c for a constant c.", constant=_C, syntax="infix", method="__mul__"),
+       "x · c for a constant c.", constant=_C, syntax="infix", method="__mul__",
+       formula="{x} × {arg}", partial_formulas=("c",)),
     Op("div_const", 1, lambda m, x, a: x / a, lambda m, x, out, a: 1.0 / a, "/ {arg}",
        "x / c for a constant c != 0.", constant=Constant("c", values=NONZERO), syntax="infix",
-       method="__truediv__"),
+       method="__truediv__",
+       formula="{x} / {arg}", partial_formulas=("1 / c",)),
     Op("rdiv_const", 1, lambda m, x, a: a / x, lambda m, x, out, a: -out / x, "{arg} /",
        "c / x for a constant c; x must not be 0.", domain=lambda a: (NONZERO,), constant=_LEADING_C,
-       syntax="infix", method="__rtruediv__"),
+       syntax="infix", method="__rtruediv__",
+       formula="{arg} / {x}", partial_formulas=("−out / x",)),
     Op("pow_const", 1, lambda m, x, a: x**a, _power_derivative, "** {arg}",
        "x ** c for a constant c; a negative x needs an integer c (at 0 its gradient is inf for 0 < c < 1).",
-       domain=_power_domain, constant=Constant("exponent"), syntax="infix", method="__pow__"),
+       domain=_power_domain, constant=Constant("exponent"), syntax="infix", method="__pow__",
+       formula="{x} ** {arg}", partial_formulas=("c · x ** (c − 1)",)),
     Op("rpow_const", 1, lambda m, x, a: a**x, lambda m, x, out, a: out * math.log(a), "{arg} **",
        "c ** x for a constant c > 0.", constant=Constant("base", values=POSITIVE, leading=True),
-       syntax="infix", method="__rpow__"),
+       syntax="infix", method="__rpow__",
+       formula="{arg} ** {x}", partial_formulas=("out · log c",)),
     # functions of one Value
-    Op("neg", 1, lambda m, x, a: -x, lambda m, x, out, a: -1.0, "−", "−x.", syntax="prefix", method="__neg__"),
+    Op("neg", 1, lambda m, x, a: -x, lambda m, x, out, a: -1.0, "−", "−x.", syntax="prefix", method="__neg__",
+       formula="−{x}", partial_formulas=("−1",)),
     Op("abs", 1, lambda m, x, a: abs(x), lambda m, x, out, a: m.sign(x), "abs",
-       "|x|; its gradient at 0 is 0, at NaN NaN.", kinks=(0.0,), method="__abs__"),
+       "|x|; its gradient at 0 is 0, at NaN NaN.", kinks=(0.0,), method="__abs__",
+       formula="abs({x})", partial_formulas=("sign x",)),
     Op("exp", 1, lambda m, x, a: m.exp(x), lambda m, x, out, a: out, "exp",
-       "e ** x; overflows (OverflowError) above about 709.78.", method="exp"),
+       "e ** x; overflows (OverflowError) above about 709.78.", method="exp",
+       formula="exp({x})", partial_formulas=("out",)),
     Op("log", 1, lambda m, x, a: m.log(x), lambda m, x, out, a: 1.0 / x, "log",
-       "The natural logarithm; x must be > 0.", domain=lambda a: (POSITIVE,), method="log"),
+       "The natural logarithm; x must be > 0.", domain=lambda a: (POSITIVE,), method="log",
+       formula="log({x})", partial_formulas=("1 / x",)),
     Op("sqrt", 1, lambda m, x, a: m.sqrt(x), lambda m, x, out, a: m.divide(0.5, out), "sqrt",
        "The square root; x must be >= 0 (at 0 its gradient is inf, as in PyTorch).",
-       domain=lambda a: (Interval(low=0.0),), method="sqrt"),
+       domain=lambda a: (Interval(low=0.0),), method="sqrt",
+       formula="sqrt({x})", partial_formulas=("0.5 / out",)),
     Op("tanh", 1, lambda m, x, a: m.tanh(x), lambda m, x, out, a: 1.0 - out * out, "tanh",
-       "The hyperbolic tangent.", method="tanh"),
+       "The hyperbolic tangent.", method="tanh",
+       formula="tanh({x})", partial_formulas=("1 − out²",)),
     Op("sigmoid", 1, lambda m, x, a: m.sigmoid(x), lambda m, x, out, a: out * (1.0 - out), "σ",
-       "The logistic function 1 / (1 + e ** −x), computed without overflow.", method="sigmoid"),
+       "The logistic function 1 / (1 + e ** −x), computed without overflow.", method="sigmoid",
+       formula="σ({x})", partial_formulas=("out · (1 − out)",)),
     Op("relu", 1, lambda m, x, a: m.maximum(x, 0.0), lambda m, x, out, a: m.step(x), "relu",
-       "max(x, 0); its gradient at 0 is 0, at NaN NaN.", kinks=(0.0,), method="relu"),
+       "max(x, 0); its gradient at 0 is 0, at NaN NaN.", kinks=(0.0,), method="relu",
+       formula="relu({x})", partial_formulas=("1 if x > 0 else 0",)),
     Op("leaky_relu", 1, lambda m, x, a: m.maximum(x, 0.0) + a * m.minimum(x, 0.0),
        lambda m, x, out, a: a + (1.0 - a) * m.step(x), "leaky_relu {arg}",
        "x for x > 0, slope · x otherwise; its gradient at 0 is the slope, at NaN NaN.", kinks=(0.0,),
-       constant=Constant("slope", default=0.01), method="leaky_relu"),
-    Op("sin", 1, lambda m, x, a: m.sin(x), lambda m, x, out, a: m.cos(x), "sin", "The sine.", method="sin"),
-    Op("cos", 1, lambda m, x, a: m.cos(x), lambda m, x, out, a: -m.sin(x), "cos", "The cosine.", method="cos"),
+       constant=Constant("slope", default=0.01), method="leaky_relu",
+       formula="leaky_relu({x}, {arg})", partial_formulas=("1 if x > 0 else c",)),
+    Op("sin", 1, lambda m, x, a: m.sin(x), lambda m, x, out, a: m.cos(x), "sin", "The sine.", method="sin",
+       formula="sin({x})", partial_formulas=("cos x",)),
+    Op("cos", 1, lambda m, x, a: m.cos(x), lambda m, x, out, a: -m.sin(x), "cos", "The cosine.", method="cos",
+       formula="cos({x})", partial_formulas=("−sin x",)),
     Op("atan", 1, lambda m, x, a: m.atan(x), lambda m, x, out, a: 1.0 / (1.0 + x * x), "atan",
-       "The arctangent, in radians from −π/2 to π/2.", method="atan"),
+       "The arctangent, in radians from −π/2 to π/2.", method="atan",
+       formula="atan({x})", partial_formulas=("1 / (1 + x²)",)),
     Op("softplus", 1, lambda m, x, a: m.maximum(x, 0.0) + m.log1p(m.exp(-abs(x))),
        lambda m, x, out, a: m.sigmoid(x), "softplus",
-       "log(1 + e ** x), computed without overflow.", method="softplus"),
+       "log(1 + e ** x), computed without overflow.", method="softplus",
+       formula="softplus({x})", partial_formulas=("σ(x)",)),
     # any number of Values, one node
     Op("sum", VARIADIC, lambda m, xs, a: sum(xs, a), lambda m, xs, out, a: (1.0,) * len(xs),
        "Σ", "The sum of the inputs plus the constant argument.", constant=Constant("offset", default=0.0),
-       method="sum"),
+       method="sum",
+       formula="Σ({xs}) + {arg}", partial_formulas=("1",)),
     Op("dot", VARIADIC, _split_dot, _dot_derivative, "dot",
-       "Σ w_i · x_i; the inputs are w_0..w_n−1 then x_0..x_n−1.", paired=True, method="dot"),
+       "Σ w_i · x_i; the inputs are w_0..w_n−1 then x_0..x_n−1.", paired=True, method="dot",
+       formula="Σ w_i · x_i over w, x = ({xs})", partial_formulas=("x_i for w_i, w_i for x_i",)),
     Op("linear", VARIADIC, lambda m, xs, a: sum(map(operator.mul, a, xs)),
        lambda m, xs, out, a: a, "dot {arg}", "Σ c_i · x_i for constant coefficients c_i.",
-       constant=Constant("coefficients", per_input=True), method="dot"),
+       constant=Constant("coefficients", per_input=True), method="dot",
+       formula="Σ c_i · x_i over x = ({xs}), c = {arg}", partial_formulas=("c_i",)),
     Op("max", VARIADIC, lambda m, xs, a: m.max_of(xs) if a is None else m.maximum(m.max_of(xs), a),
        lambda m, xs, out, a: m.first_match(xs, out), "max",
        "The largest input (and constant bound), NaN if any is NaN; the gradient goes to the first "
        "maximal input (the first NaN one).", constant=Constant("bound", optional=True), selects=True,
-       method="max"),
+       method="max",
+       formula="max({xs})", partial_formulas=("1 for the first largest input, 0 for the others",)),
     Op("min", VARIADIC, lambda m, xs, a: m.min_of(xs) if a is None else m.minimum(m.min_of(xs), a),
        lambda m, xs, out, a: m.first_match(xs, out), "min",
        "The smallest input (and constant bound), NaN if any is NaN; the gradient goes to the first "
        "minimal input (the first NaN one).", constant=Constant("bound", optional=True), selects=True,
-       method="min"),
+       method="min",
+       formula="min({xs})", partial_formulas=("1 for the first smallest input, 0 for the others",)),
 ]
 
 OPS: dict[str, Op] = {op.name: op for op in _TABLE}

@@ -89,12 +89,17 @@ class Drawing:
     `digraph` is the `graphviz.Digraph`, free to tweak before saving; `source` its DOT text.
     Shows inline in Jupyter. Rendering uses the system Graphviz ``dot`` when it is on ``PATH``;
     without it, SVG comes from Graphviz compiled to WebAssembly and PNG from the optional
-    `graphviz-pure` (see `autodiff.pictures.render`).
+    `graphviz-pure` (see `autodiff.pictures.render`). `node_ids` gives the DOT id each value is drawn
+    as: ``v3`` (its op node is ``o3``), or ``m0`` for a value inside a collapsed module's box.
     """
 
-    def __init__(self, digraph: graphviz.Digraph, *, values: int, ops: int, boxes: int) -> None:
+    def __init__(
+        self, digraph: graphviz.Digraph, *, values: int, ops: int, boxes: int,
+        node_ids: dict[Value, str] | None = None,
+    ) -> None:
         self.digraph = digraph
         self.values, self.ops, self.boxes = values, ops, boxes
+        self.node_ids = node_ids or {}
 
     @property
     def source(self) -> str:
@@ -192,7 +197,8 @@ def _kind(value: Value, root: Value) -> str:
     return "value"
 
 
-def _grad_level(grad: float, largest: float) -> int:
+def grad_level(grad: float, largest: float) -> int:
+    """The shade of a value's fill by |grad|: 1 (lightest) for 0 to 9 (darkest) for `largest` or a non-finite grad."""
     if not math.isfinite(grad):
         return 9
     return 1 + round(8 * abs(grad) / largest) if largest > 0 else 1
@@ -272,8 +278,12 @@ def draw(
     digraph = _build(layout, root, rankdir, show_grad, clusters, color_by_grad, digits)
     if legend:
         _add_legend(digraph, layout, root, clusters, color_by_grad, digits, rankdir in ("LR", "RL"))
+    box_ids = _box_ids(layout)
+    node_ids = {
+        value: f"v{i}" if value not in layout.boxes else box_ids[layout.boxes[value]] for i, value in enumerate(order)
+    }
     values, ops, boxes = count
-    return Drawing(digraph, values=values, ops=ops, boxes=boxes)
+    return Drawing(digraph, values=values, ops=ops, boxes=boxes, node_ids=node_ids)
 
 
 def _build(
@@ -302,7 +312,7 @@ def _build(
         style, fill = _KINDS[_kind(value, root)]
         attrs = {**style, "tooltip": _text_escape(_tooltip(value))}
         if color_by_grad:
-            level = _grad_level(value.grad, largest)
+            level = grad_level(value.grad, largest)
             attrs |= {"colorscheme": _GRAD_SCHEME, "fillcolor": str(level)}
             if level >= 7:  # black text is hard to read on dark orange
                 attrs["fontcolor"] = "white"
