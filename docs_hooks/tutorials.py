@@ -16,6 +16,7 @@ import base64
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,7 @@ async def _execute(path: Path, slots: asyncio.Semaphore) -> nbformat.NotebookNod
     notebook = jupytext.read(path)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     async with slots:
+        started = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="tutorial-") as workdir:
             # files a tutorial saves land in a scratch folder, not in the repository
             # the kernel talks over Unix sockets in that folder: no TCP port, nothing on the network
@@ -79,6 +81,7 @@ async def _execute(path: Path, slots: asyncio.Semaphore) -> nbformat.NotebookNod
                 await client.async_execute()
             except CellExecutionError as error:
                 raise NotebookFailed(f"{path.name} failed:\n{error}") from None
+        log.info("executed %s/%s in %.1f s", TUTORIALS, path.name, time.perf_counter() - started)
     for number, cell in enumerate(notebook.cells, start=1):
         for output in cell.get("outputs", []):
             if output.output_type == "stream" and output.name == "stderr":
@@ -113,7 +116,8 @@ def _widget_html(view: dict[str, Any], state: dict[str, Any]) -> str | None:
 
 
 def _text_block(text: str) -> str:
-    return f"```text\n{text.rstrip()}\n```"
+    """An output as a plain-text block of its own style, so it reads apart from the code above it."""
+    return f"``` {{ .text .tutorial-output }}\n{text.rstrip()}\n```"
 
 
 def render(notebook: nbformat.NotebookNode, name: str) -> RenderedNotebook:
@@ -146,6 +150,9 @@ def render(notebook: nbformat.NotebookNode, name: str) -> RenderedNotebook:
             elif "image/png" in data:
                 rendered.files[f"{stem}.png"] = base64.b64decode(data["image/png"])
                 blocks.append(f"![output of cell {number}]({stem}.png)")
+            elif "text/html" in data:
+                # raw HTML (the explorer of autodiff.explore): Markdown passes a block of it through as it is
+                blocks.append(data["text/html"].strip())
             elif "text/plain" in data:
                 blocks.append(_text_block(data["text/plain"]))
             else:
@@ -169,5 +176,4 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         files.append(File.generated(config, f"{folder}{name}.ipynb", content=rendered.notebook))
         for file_name, content in rendered.files.items():
             files.append(File.generated(config, folder + file_name, content=content))
-        log.info("executed %s", os.path.relpath(source, config.docs_dir))
     return files

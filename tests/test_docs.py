@@ -4,6 +4,7 @@
 docs_hooks/tutorials.py); the tests below read what it built, and open it in headless Chromium.
 """
 
+import html
 import importlib
 import json
 import os
@@ -18,6 +19,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from docs_hooks.doctests import DoctestPreprocessor
+from docs_hooks.readme_sections import readme_section, site_links
 from docs_hooks.tutorials import NotebookFailed, execute, tutorial_sources
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,6 +84,45 @@ def test_every_tutorial_is_a_page_with_its_executed_notebook(site):
         assert code and all(cell.execution_count for cell in code), f"{source.name} has cells that did not run"
         assert not [out for cell in code for out in cell.outputs if out.output_type == "error"]
         assert any(cell.outputs for cell in code), f"{source.name} shows no output"
+
+
+def test_docstring_examples_show_as_console_sessions(site):
+    # Markdown would read a bare `>>>` as three nested quotes
+    pages = sorted((site / "reference").glob("*.html"))
+    assert len(pages) == len(DOCUMENTED_PACKAGES)
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert "<blockquote>" not in html, page.name
+        assert '<span class="gp">&gt;&gt;&gt; </span>' in html, page.name
+
+
+def test_only_bare_doctests_are_fenced():
+    lines = ["Text.", "", ">>> 1 + 1", "2", "", "```python", ">>> kept as written", "```",
+             "    >>> x = 1", "    >>> x", "    1"]
+    assert DoctestPreprocessor().run(lines) == [
+        "Text.", "", "```pycon", ">>> 1 + 1", "2", "```", "", "```python", ">>> kept as written", "```",
+        "    ```pycon", ">>> x = 1", ">>> x", "1", "    ```"]
+
+
+def test_sections_of_the_readme_are_pages_with_the_readmes_figures(site):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for page, heading in [("performance.html", "Performance"), ("rl-acceptance.html", "Acceptance runs"),
+                          ("rl-acceptance.html", "CartPole: DQN on the compiled graph")]:
+        text = html.unescape(re.sub(r"<[^>]+>", "", (site / page).read_text(encoding="utf-8")))
+        rows = [line for line in readme_section(readme, heading).splitlines() if line.startswith("| ")]
+        # the cells of plain text: words and numbers, no Markdown
+        cells = {cell.strip() for row in rows for cell in row.strip("|").split("|")
+                 if re.fullmatch(r"[\w .,×≥()–±-]*\w[\w .,×≥()–±-]*", cell.strip())}
+        assert len(cells) >= 3 and [cell for cell in cells if cell not in text] == [], (page, heading)
+
+
+def test_a_readme_section_starts_at_the_level_asked_and_its_links_work_on_the_site():
+    readme = "# Title\n## A\ntext [b](#b) [t](#times) [file](benchmarks/x.md) [page](docs/safety.md)\n### B\n## C\n"
+    section = readme_section(readme, "A", 1)
+    assert section == "# A\ntext [b](#b) [t](#times) [file](benchmarks/x.md) [page](docs/safety.md)\n## B\n"
+    assert site_links(section, "how-to/x.md", {"a": "how-to/x.md", "b": "how-to/x.md"}) == (
+        "# A\ntext [b](#b) t file [page](../safety.md)\n## B\n")
+    assert site_links("[c](#c)", "index.md", {"c": "how-to/x.md"}) == "[c](how-to/x.md#c)"
 
 
 class ResourceLinks(HTMLParser):
@@ -188,6 +230,16 @@ def test_the_site_opened_from_disk_works_with_no_request_leaving_the_machine(sit
         addresses += requested_addresses(browser)
     assert any(address.endswith("1_backprop_three_ways.html") for address in addresses)
     assert browser.find_element(By.CSS_SELECTOR, "article h1").text.startswith("Backpropagation")
+    # the explorer of autodiff.explore runs inside the tutorial's page: its last step is the end of backward()
+    explorer = browser.find_element(By.CSS_SELECTOR, "article .autodiff-explorer")
+    counter = explorer.find_element(By.CSS_SELECTOR, ".ax-counter")
+    WebDriverWait(browser, 20).until(lambda _: counter.text.startswith("step 0 /"))
+    last = explorer.find_element(By.CSS_SELECTOR, '[data-action="last"]')
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", last)  # not under the fixed header
+    last.click()
+    steps = counter.text.split(":")[0].split("/")[1].strip()
+    assert counter.text.startswith(f"step {steps} / {steps}: backward")
+    assert "grad" in explorer.find_element(By.CSS_SELECTOR, ".ax-step pre").text
     # search runs in a worker, which file:// pages get through the site's own iframe-worker shim
     browser.execute_script("document.querySelector('.md-search__input').focus()")
     browser.find_element(By.CSS_SELECTOR, ".md-search__input").send_keys("hessian")

@@ -79,6 +79,14 @@ def test_an_engine_that_supports_no_op_checked_has_not_passed(engines, capsys):
                                  "so it has passed nothing.")
 
 
+
+def test_a_chain_deeper_than_the_probe_can_take_is_refused_at_once(capsys):
+    # it was a loop of 10**12 Python steps before the probe, checking the chain's op stays finite
+    assert main(["check-engine", "micrograd.engine:Value", "--ops", "add", "--depth", "1000000000000"]) == 2
+    assert capsys.readouterr().err == "python -m autodiff check-engine: error: argument --depth: at most 10,000,000\n"
+    with pytest.raises(ValueError, match="depth must be at most 10,000,000, got 10,000,001"):
+        check_engine(load_engine("micrograd.engine:Value"), depth=10_000_001)
+
 # ---------------------------------------------------------------------------------------------
 # sweep folders: sweep.json and each run's result.json are files from elsewhere (a shared folder)
 

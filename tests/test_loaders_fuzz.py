@@ -1,10 +1,11 @@
 """Loaders and parsers fed arbitrary JSON, bytes and text: only documented exceptions; a failed load changes nothing.
 
 nn.load, Module.load_state_dict, SGD/Adam.load_state_dict, rl's config.json reader, the
-expression parser (with the graph it builds) and NAME=VALUE bindings.
+expression parser (with the graph it builds), NAME=VALUE bindings, and sweep folders.
 """
 
 import copy
+import dataclasses
 import json
 import math
 
@@ -12,8 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nn
+import rl
 from autodiff.cli.expression import ExpressionError, parse, parse_binding
 from rl.run_folder import read_config
+from rl.sweeps import load_sweep, summarize
+from rl.sweeps.plan import run_key
+from rl.sweeps.store import RUN_FORMAT, SWEEP_FORMAT
 from tests.conftest import ON_CI
 
 FUZZ = settings(max_examples=150 if ON_CI else 60, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -204,3 +209,46 @@ def test_bindings_raise_expression_errors_only(text):
         assert error.message
         return
     assert name.isidentifier() and math.isfinite(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# sweep folders: sweep.json and a run's result.json
+
+
+SWEEP_CONFIG = rl.QLearningConfig(total_steps=300, eval_period=100, eval_episodes=1)
+SWEEP_PLAN = {"format": SWEEP_FORMAT, "base": dataclasses.asdict(SWEEP_CONFIG), "grid": {"loss": ["sum", "mean"]},
+              "seeds": [1], "metric": None, "threshold": 0.5,
+              "sessions": [{"session": "s1", "seconds": 3.0, "ran": 1, "workers": 2, "address": None}]}
+
+
+def sweep_run(config):
+    key = run_key(config)
+    return key, {"format": RUN_FORMAT, "key": key, "setting": {"loss": config.loss}, "seed": config.seed,
+                 "config": dataclasses.asdict(config), "status": "ok", "error": None,
+                 "final": {"eval/exact_success": 0.5, "eval/mean_return": 0.5},
+                 "history": {"eval/exact_success": [[100, 0.0], [200, None]]}, "seconds": 1.5, "node": "n1",
+                 "session": "s1", "code": "c1"}
+
+
+@FUZZ
+@given(data=st.data(), damaged=st.sampled_from(["sweep.json", "result.json"]))
+def test_a_damaged_sweep_folder_loads_or_is_one_clear_error(tmp_path_factory, data, damaged):
+    folder = tmp_path_factory.mktemp("sweep")
+    plan = json.loads(json.dumps(SWEEP_PLAN))
+    key, run = sweep_run(dataclasses.replace(SWEEP_CONFIG, loss="sum", seed=1))
+    (folder / "runs" / key).mkdir(parents=True)
+    document = plan if damaged == "sweep.json" else run
+    if data.draw(st.booleans()):  # a field of the file itself, as often as anything deeper
+        document[data.draw(st.sampled_from(sorted(document)))] = data.draw(REPLACEMENTS)
+    else:
+        document = replace_somewhere(document, data)
+    plan, run = (document, run) if damaged == "sweep.json" else (plan, document)
+    (folder / "sweep.json").write_text(as_text(plan))
+    (folder / "runs" / key / "result.json").write_text(as_text(run))
+    try:
+        rows = load_sweep(folder)
+        summarize(folder)
+    except ValueError as error:
+        assert "\n" not in str(error) and len(str(error)) < 1000, str(error)
+    else:
+        assert len(rows) <= 1

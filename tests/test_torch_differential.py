@@ -129,7 +129,7 @@ SUMS = {"sum", "dot", "linear"}
 
 
 @pytest.mark.parametrize("op", list(OPS.values()), ids=list(OPS))
-@settings(max_examples=60 if ON_CI else 30)
+@settings(max_examples=40 if ON_CI else 20)
 @given(data=st.data())
 def test_every_op_agrees_with_pytorch_at_every_magnitude(op, data):
     count = op.arity if op.arity > 0 else 2 * data.draw(st.integers(1, 3)) if op.name == "dot" else data.draw(
@@ -166,7 +166,7 @@ def torch_program(program, leaves):
     return [results[i] for i in program.outputs]
 
 
-@settings(max_examples=150 if ON_CI else 50)
+@settings(max_examples=100 if ON_CI else 40)
 @given(program=programs(n_inputs=st.integers(1, 4), max_ops=10, min_value=-20.0, max_value=20.0),
        weights=st.lists(st.floats(-2.0, 2.0), min_size=12, max_size=12))
 def test_random_programs_agree_with_pytorch(program, weights):

@@ -60,12 +60,17 @@ with needs_extra("testing", "autodiff.testing"):
     from hypothesis.errors import FlakyFailure, NoSuchExample, Unsatisfiable
     from hypothesis.strategies import SearchStrategy
 
-__all__ = ["DEFAULT_DEPTH", "DEFAULT_EXAMPLES", "Engine", "assert_engine", "check_engine", "reference_engine"]
+__all__ = [
+    "DEFAULT_DEPTH", "DEFAULT_EXAMPLES", "MAX_DEPTH", "Engine", "assert_engine", "check_engine", "reference_engine",
+]
 
 DEFAULT_EXAMPLES = 100
 """Examples Hypothesis tries per check: a run over micrograd's ops takes seconds."""
 DEFAULT_DEPTH = 10_000
 """The longest chain the deep-chain check builds."""
+MAX_DEPTH = 10_000_000
+"""The largest `depth` `check_engine` takes: a deeper chain would not fit the probe's time or memory budget,
+and checking that its op stays finite along it would take minutes."""
 
 Engine = Adapter | type
 """An engine to check: an `Adapter`, or a micrograd-style class (see `micrograd_style`)."""
@@ -94,6 +99,8 @@ def check_engine(
     for name, number, low in (("max_examples", max_examples, 1), ("depth", depth, 1)):
         if not isinstance(number, int) or isinstance(number, bool) or number < low:
             raise ValueError(f"check_engine() {name} must be an int >= {low}, got {number!r}")
+    if depth > MAX_DEPTH:
+        raise ValueError(f"check_engine() depth must be at most {MAX_DEPTH:,}, got {depth:,}")
     if seed is not None and (not isinstance(seed, numbers.Integral) or isinstance(seed, bool)):
         raise ValueError(f"check_engine() seed must be an int or None, got {seed!r}")
     checker = _Checker(adapter, max_examples, seed)

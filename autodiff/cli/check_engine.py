@@ -85,9 +85,12 @@ def run_command(arguments: argparse.Namespace) -> int:
         print(f"python -m autodiff check-engine: error: {error}", file=sys.stderr)
         return BAD_INPUT
     try:
-        from autodiff.checking.engine import DEFAULT_DEPTH, DEFAULT_EXAMPLES, check_engine
+        from autodiff.checking.engine import DEFAULT_DEPTH, DEFAULT_EXAMPLES, MAX_DEPTH, check_engine
     except MissingExtraError as error:
         print(f"python -m autodiff check-engine: error: {error}", file=sys.stderr)
+        return BAD_INPUT
+    if arguments.depth is not None and arguments.depth > MAX_DEPTH:
+        print(f"python -m autodiff check-engine: error: argument --depth: at most {MAX_DEPTH:,}", file=sys.stderr)
         return BAD_INPUT
     report = check_engine(
         engine,

@@ -10,7 +10,7 @@
 # 2. by **reverse-mode automatic differentiation**: `loss.backward()` on a graph of `Value`s;
 # 3. by **finite differences**: nudge each parameter and watch the loss (`autodiff.numerical_gradient`).
 #
-# Then it draws the graph that `backward()` walked.
+# Then it draws the graph that `backward()` walked, and steps through it.
 
 # %%
 import numpy as np
@@ -38,13 +38,13 @@ for name, parameter in model.named_parameters():
 # %% [markdown]
 # ## 1. The lecture's backward equations
 #
-# Forward propagation keeps every layer's pre-activations x_l = W_l y_{l−1} + b_l and outputs
-# y_l = σ(x_l). Backward propagation starts from ∂L/∂y_k = 2(ŷ − t) at the output layer k and
+# Forward propagation keeps every layer's pre-activations xₗ = Wₗ yₗ₋₁ + bₗ and outputs
+# yₗ = σ(xₗ). Backward propagation starts from ∂L/∂yₖ = 2(ŷ − t) at the output layer k and
 # walks back layer by layer:
 #
-# - δ_l = ∂L/∂y_l · σ'(x_l)
-# - ∂L/∂W_l = δ_l y_{l−1}ᵀ and ∂L/∂b_l = δ_l
-# - ∂L/∂y_{l−1} = W_lᵀ δ_l
+# - δₗ = ∂L/∂yₗ · σ'(xₗ)
+# - ∂L/∂Wₗ = δₗ yₗ₋₁ᵀ and ∂L/∂bₗ = δₗ
+# - ∂L/∂yₗ₋₁ = Wₗᵀ δₗ
 #
 # `nn.reference` writes each of these as one numpy expression.
 
@@ -117,3 +117,19 @@ autodiff.draw(loss)
 
 # %%
 autodiff.draw(loss, collapse="neuron")
+
+# %% [markdown]
+# ## Watching backward() step by step
+#
+# `autodiff.explore` makes the same picture interactive. Step through it with the buttons or the
+# slider (or click the picture, then use ← and →): first the forward pass, value by value, then
+# the backward pass, where each step shows one value's local derivatives, the contribution each
+# adds to an input's `.grad`, and the running sum of a value used more than once. Click a value
+# to inspect it and see its paths to the loss; hover an edge for its local derivative. Every
+# number is computed by the engine in Python; the page only looks them up. A large picture
+# scrolls inside its frame to each step's values; `collapse="neuron"` steps through a neuron at
+# a time, and `python -m autodiff explore "EXPRESSION" NAME=VALUE ... -o page.html` saves a page
+# of its own.
+
+# %%
+autodiff.explore(loss)

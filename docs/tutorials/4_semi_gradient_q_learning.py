@@ -25,7 +25,7 @@ import rl
 # Six states in a row. The episode starts in state 0; `RIGHT` moves one state on, `LEFT` one state
 # back, and reaching state 5 ends the episode with reward 1. With discount α = 0.9 the optimal
 # values are known in closed form, `rl.chain_optimal_q`: going right from state s is worth
-# α^(4−s).
+# α⁴⁻ˢ.
 
 # %%
 env = rl.ChainEnv(6)
