@@ -99,8 +99,8 @@ plt.show()
 # ## The same step, compiled
 #
 # `model.compile(loss)` takes a loss of one sample, here the hinge max(0, 1 − y·score), traces it
-# once, and replays the trace level by level with one numpy operation per group of identical
-# operations over the whole batch. `compiled.backward(rows, weights)` adds the batch's gradients
+# once, and compiles it into numpy steps over the whole batch (a matrix product per layer, fused
+# element-wise chains). `compiled.backward(rows, weights)` adds the batch's gradients
 # into the parameters' `.grad`, exactly as `loss.backward()` does, so the optimizer is unchanged.
 # With weights 1/n the hinge terms are averaged; the L2 penalty stays a tiny graph of its own.
 #
