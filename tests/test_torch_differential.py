@@ -149,8 +149,11 @@ def test_every_op_agrees_with_pytorch_at_every_magnitude(op, data):
             else [a * x for a, x in zip(arg, inputs, strict=True)] if op.name == "linear" else [*inputs, arg]
         scale = sum(abs(t) for t in terms)
     assert close(value, their_value, 1e-12, scale), (value, their_value)
+    # tanh's slope 1 − out² (ours and PyTorch's alike) subtracts two numbers near 1 when |x| is large: its
+    # error is an ulp of 1, not of the result (at x = −12, 1.5e-10 carries an error of 1e-16, 7e-7 of it)
+    grad_scale = 1.0 if op.name == "tanh" else 0.0
     for ours, theirs in zip(grads, their_grads, strict=True):
-        assert close(ours, theirs, 1e-12), (grads, their_grads)
+        assert close(ours, theirs, 1e-12, grad_scale), (grads, their_grads)
 
 
 def torch_program(program, leaves):
