@@ -25,6 +25,7 @@ import gymnasium
 
 import nn
 from autodiff.files import unwritable_reason
+from rl.arguments import json_object, positive_int
 from rl.compiled import CompiledQ
 from rl.config import QLearningConfig
 from rl.environments import ObservationEncoder, check_registered, make_env
@@ -101,7 +102,7 @@ def _train_parser(env_id: str) -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for the Q-network, config, history and learning curve "
                              "(default: runs/ENV-seedSEED)")
-    parser.add_argument("--final-episodes", type=_positive_int, default=100, metavar="N",
+    parser.add_argument("--final-episodes", type=positive_int, default=100, metavar="N",
                         help="episodes of the greedy evaluation at the end (default: 100)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
@@ -118,10 +119,10 @@ def _eval_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("model", type=Path, help="the saved Q-network (q_network.json), or the run folder holding it")
     parser.add_argument("--env", dest="env_id", default=None, help="Gymnasium id of the environment")
-    parser.add_argument("--env-kwargs", type=_json_object, default=None,
+    parser.add_argument("--env-kwargs", type=json_object, default=None,
                         help='keyword arguments for gymnasium.make, as JSON: \'{"is_slippery": false}\'')
     parser.add_argument("--max-episode-steps", type=_optional_int, default=None, help="time limit of an episode")
-    parser.add_argument("--episodes", type=_positive_int, default=100, metavar="N",
+    parser.add_argument("--episodes", type=positive_int, default=100, metavar="N",
                         help="episodes to play (default: 100)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first episode's reset (default: 0)")
     parser.add_argument("--success", choices=list(SUCCESS_RULES), default=None,
@@ -292,7 +293,7 @@ def _argument_type(hint: Any) -> dict[str, Any]:
     if origin is tuple:
         return {"type": int, "nargs": "*", "metavar": "N"}
     if origin is dict:
-        return {"type": _json_object, "metavar": "JSON"}
+        return {"type": json_object, "metavar": "JSON"}
     if type(None) in arguments:
         return {"type": _optional_int, "metavar": "N|none"}
     parse: Callable[[str], Any] = hint
@@ -305,25 +306,5 @@ def _shown(default: object) -> str:
     return "none" if default is None else str(default)
 
 
-def _positive_int(text: str) -> int:
-    number = int(text)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
-    return number
-
-
 def _optional_int(text: str) -> int | None:
     return None if text.lower() == "none" else int(text)
-
-
-def _json_object(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise argparse.ArgumentTypeError(f"not valid JSON ({error}): {text[:80]!r}") from None
-    except RecursionError:
-        raise argparse.ArgumentTypeError(f"JSON nested too deeply to read: {text[:80]!r}...") from None
-    if not isinstance(value, dict):
-        example = '{"is_slippery": false}'
-        raise argparse.ArgumentTypeError(f"expected a JSON object such as '{example}', got {text[:80]!r}")
-    return value

@@ -7,7 +7,6 @@ Ray) exits with status 2 and one line that names the problem.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import signal
 import sys
@@ -15,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from rl.arguments import json_object, positive_int
 from rl.sweeps.plan import parse_field_value, parse_grid_entry, parse_seeds
 from rl.sweeps.report import write_report
 from rl.sweeps.runner import import_ray, sweep
@@ -48,7 +48,7 @@ def _sweep_parser() -> argparse.ArgumentParser:
         epilog=f"Example (the lecture's ablation): {_EXAMPLE}",
     )
     parser.add_argument("--env", dest="env_id", default="FrozenLake-v1", help="Gymnasium id (default: FrozenLake-v1)")
-    parser.add_argument("--env-kwargs", type=_json_object, default=None, metavar="JSON",
+    parser.add_argument("--env-kwargs", type=json_object, default=None, metavar="JSON",
                         help='keyword arguments for gymnasium.make, e.g. \'{"is_slippery": true}\'')
     parser.add_argument("--set", dest="settings", action="append", default=[], metavar="FIELD=VALUE",
                         help="a QLearningConfig field of every run, e.g. --set total_steps=20000 (repeatable)")
@@ -61,14 +61,14 @@ def _sweep_parser() -> argparse.ArgumentParser:
     parser.add_argument("--address", default=None,
                         help="a running Ray cluster (HOST:PORT, ray://HOST:PORT or auto; default: RAY_ADDRESS, "
                              "else Ray starts on this machine)")
-    parser.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+    parser.add_argument("--workers", type=positive_int, default=None, metavar="N",
                         help="runs at once (default: every CPU Ray has)")
     parser.add_argument("--metric", default=None,
                         help="final score of the report: eval/exact_success, eval/exact_return, eval/mean_return or "
                              "eval/success_rate (default: eval/exact_success where the env exposes its model)")
     parser.add_argument("--threshold", type=_finite_float, default=None, metavar="X",
                         help="count the runs whose final score is at least X in the report")
-    parser.add_argument("--final-episodes", type=_positive_int, default=100, metavar="N",
+    parser.add_argument("--final-episodes", type=positive_int, default=100, metavar="N",
                         help="greedy episodes played to score each trained network (default: 100)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
@@ -152,19 +152,6 @@ def _seeds(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _json_object(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise argparse.ArgumentTypeError(f"not valid JSON ({error.msg}): {text[:80]!r}") from None
-    except RecursionError:
-        raise argparse.ArgumentTypeError(f"JSON nested too deeply to read: {text[:80]!r}...") from None
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError(
-            f"expected a JSON object such as '{{\"is_slippery\": true}}', got {text[:80]!r}")
-    return value
-
-
 def _finite_float(text: str) -> float:
     try:
         number = float(text)
@@ -173,14 +160,3 @@ def _finite_float(text: str) -> float:
     if not math.isfinite(number):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
     return number
-
-
-def _positive_int(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
-    return number
-
