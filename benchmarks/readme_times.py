@@ -1,4 +1,4 @@
-"""Wall-clock times of the commands the documentation gives a time for (the Times table of docs/performance.md), run as a user runs them.
+"""Wall-clock times of the commands the documentation gives a time for, run as a user runs them.
 
 Each command runs in a shell, from the repository root or from an empty temporary folder (so the
 runs it saves land there, not in the repository), `--repeat` times, one after the other. Prints
