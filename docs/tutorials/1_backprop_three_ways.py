@@ -100,7 +100,7 @@ assert np.allclose(backward, differences, rtol=0, atol=1e-9)
 # The equations and `backward()` agree to the last few bits: they do the same multiplications
 # in a different order. Finite differences agree to about 10⁻¹⁰, the error of the difference
 # quotient itself. `autodiff.gradcheck` makes this comparison for you, with tolerances, and
-# explains any mismatch (see the tutorial *Checking gradients with Hypothesis*):
+# explains any mismatch (see the tutorial [Checking gradients with Hypothesis](3_checking_gradients.md)):
 
 # %%
 autodiff.gradcheck(lambda *_: nn.sse_loss(model(x), [target]), parameters)

@@ -131,7 +131,8 @@ print(f"largest difference between the gradients: {np.max(np.abs(np.subtract(by_
 
 # %% [markdown]
 # Then time both. The numbers below were measured when this page was built, on whatever machine
-# built it; `python benchmarks/run.py` measures the same comparison carefully (see Performance).
+# built it; `python3 benchmarks/run.py` measures the same comparison carefully, side by side with
+# micrograd (see [Performance](../performance.md#benchmarks)).
 
 # %%
 repeats = 20
