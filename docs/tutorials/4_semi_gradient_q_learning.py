@@ -114,8 +114,9 @@ print("greedy actions:", ["right" if a == rl.RIGHT else "left" for a in learned.
 #
 # A 4×4 frozen lake: walk from the start S to the goal G without falling into a hole H. `rl.train`
 # with its defaults (FrozenLake without slipping, Adam, a target network), here for 2 000 steps
-# instead of 3 000, learns it in seconds; in Jupyter the progress bar is a widget, and the result is shown as its learning curve:
-# the training return, averaged over 20 episodes, and the greedy policy's return, played and exact.
+# instead of 3 000, learns it in seconds; in Jupyter the progress bar is a widget, and the result
+# is shown as its learning curve: the training return, averaged over 20 episodes, and the greedy
+# policy's return, played and exact.
 
 # %%
 config = rl.QLearningConfig(seed=1, total_steps=2000)
