@@ -37,7 +37,7 @@ from rl.sweeps.command import report_main, sweep_main
 from rl.training import TrainResult, train
 from rl.tuned import TUNED_SETTINGS
 
-__all__ = ["INTERRUPTED", "main"]
+__all__ = ["INTERRUPTED", "field_docstrings", "main", "parse_train_arguments"]
 
 _DEFAULTS = dataclasses.asdict(QLearningConfig())
 _FLAG_NAMES = {"env_id": "--env", "total_steps": "--steps"}
@@ -63,10 +63,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return sweep_main(args[1:])
         if args[:1] == ["sweep-report"]:
             return report_main(args[1:])
-        return _train_command(_train_parser(_env_named_in(args)).parse_args(args))
+        return _train_command(parse_train_arguments(args))
     except KeyboardInterrupt:
         print("\npython -m rl: interrupted (Ctrl-C)", file=sys.stderr)
         return INTERRUPTED
+
+
+def parse_train_arguments(args: Sequence[str]) -> argparse.Namespace:
+    """The training command line `args` parsed, its defaults those of the ``--env`` it names (`rl.TUNED_SETTINGS`).
+
+    Flags override the tuned settings; ``--help`` prints them and exits, as argparse does.
+    """
+    return _train_parser(_env_named_in(args)).parse_args(args)
 
 
 def _env_named_in(args: Sequence[str]) -> str:
@@ -88,7 +96,7 @@ def _train_parser(env_id: str) -> argparse.ArgumentParser:
         ),
         epilog="Evaluate a saved Q-network with: python -m rl eval MODEL (see python -m rl eval --help).",
     )
-    docs = _field_docs(QLearningConfig)
+    docs = field_docstrings(QLearningConfig)
     hints = typing.get_type_hints(QLearningConfig)
     for field in dataclasses.fields(QLearningConfig):
         flag = _FLAG_NAMES.get(field.name, "--" + field.name.replace("_", "-"))
@@ -271,7 +279,7 @@ def _evaluate_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _field_docs(cls: type) -> dict[str, str]:
+def field_docstrings(cls: type) -> dict[str, str]:
     """The docstring under each field of a dataclass, read from its source with `ast` (as tyro does)."""
     tree = ast.parse(inspect.getsource(cls))
     body = tree.body[0].body  # type: ignore[attr-defined]
