@@ -236,7 +236,7 @@ def test_cli_without_hypothesis_names_the_extra():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
                           stdin=subprocess.DEVNULL)
     assert done.returncode == 2
-    assert done.stderr.startswith("python -m autodiff check-engine: error: autodiff.testing needs the package "
+    assert done.stderr.startswith("python3 -m autodiff check-engine: error: autodiff.testing needs the package "
                                   "'hypothesis', which is not installed: it comes with the 'testing' extra")
 
 

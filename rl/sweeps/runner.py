@@ -243,7 +243,7 @@ def _check_environments(runs: Sequence[PlannedRun]) -> None:
 
 def import_ray() -> Any:
     """The `ray` module; `autodiff.extras.MissingExtraError` naming the ``sweep`` extra if it is missing."""
-    with needs_extra("sweep", "python -m rl sweep"):
+    with needs_extra("sweep", "python3 -m rl sweep"):
         import ray
     return ray
 
