@@ -280,7 +280,10 @@ def _evaluate_command(args: argparse.Namespace) -> int:
 
 
 def field_docstrings(cls: type) -> dict[str, str]:
-    """The docstring under each field of a dataclass, read from its source with `ast` (as tyro does)."""
+    """The docstring under each field of a dataclass, read from its source with `ast` (as tyro does), as plain text.
+
+    Whitespace runs become one space and code marks (backticks) go, as ``python3 -m rl --help`` shows them.
+    """
     tree = ast.parse(inspect.getsource(cls))
     body = tree.body[0].body  # type: ignore[attr-defined]
     docs = {}
