@@ -1,4 +1,4 @@
-"""``python -m autodiff``: the command line of `autodiff.cli`."""
+"""``python3 -m autodiff``: the command line of `autodiff.cli`."""
 
 import sys
 

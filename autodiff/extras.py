@@ -28,7 +28,7 @@ def install_command(extra: str) -> str:
 def needs_extra(extra: str, feature: str) -> Iterator[None]:
     """Run the imports of the block; a missing module raises `MissingExtraError` naming `extra`.
 
-    `feature` says what needs the module (``"python -m rl"``, ``"autodiff.testing"``).
+    `feature` says what needs the module (``"python3 -m rl"``, ``"autodiff.testing"``).
     """
     try:
         yield

@@ -2,7 +2,7 @@
 
 Usage: ``python benchmarks/cartpole.py [--seeds 1 2 3 4 5] [--episodes 100] [--json PATH]``
 
-Each seed trains with `rl.TUNED_SETTINGS["CartPole-v1"]` (what ``python -m rl --env CartPole-v1
+Each seed trains with `rl.TUNED_SETTINGS["CartPole-v1"]` (what ``python3 -m rl --env CartPole-v1
 --seed S`` runs), keeping the network of the best periodic greedy evaluation; that network is then
 played greedily for `--episodes` episodes from reset seeds that training never used. The bar: a
 mean return ≥ 475 for at least 4 of 5 seeds, each run under a minute on a 2-core machine. A

@@ -1,4 +1,4 @@
-"""Wall-clock times of the commands the README gives a time for, run as a user runs them.
+"""Wall-clock times of the commands the documentation gives a time for, run as a user runs them.
 
 Each command runs in a shell, from the repository root or from an empty temporary folder (so the
 runs it saves land there, not in the repository), `--repeat` times, one after the other. Prints
@@ -47,7 +47,7 @@ COMMANDS = {
 
 
 def machine() -> str:
-    """CPU model, cores, OS and Python, as the README names the machine."""
+    """CPU model, cores, OS and Python, as the documentation names the machine."""
     model = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():

@@ -1,7 +1,7 @@
-"""The pictures of the README: one neuron, a small MLP value by value, a larger one neuron by neuron.
+"""The pictures of the guide's drawing page: one neuron, a small MLP value by value, a larger one neuron by neuron.
 
     python3 examples/draw_graphs.py              # into runs/pictures
-    python3 examples/draw_graphs.py --out docs   # remake the README's pictures
+    python3 examples/draw_graphs.py --out docs   # remake the documentation's pictures
 
 SVG needs no system Graphviz (the WebAssembly build runs in-process).
 """
@@ -40,7 +40,7 @@ def mlp() -> Value:
 
 
 def pictures() -> dict[str, autodiff.Drawing]:
-    """The README's pictures by file name: top to bottom where they would be too wide for its column."""
+    """The documentation's pictures by file name: top to bottom where they would be too wide for its column."""
     return {
         "neuron.svg": autodiff.draw(neuron(), legend=True),
         "small_mlp.svg": autodiff.draw(small_mlp(), rankdir="TB", legend=True),

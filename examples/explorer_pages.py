@@ -1,4 +1,4 @@
-"""Explorer pages (`autodiff.explore`) of the README's neuron and of an MLP loss, with their sizes.
+"""Explorer pages (`autodiff.explore`) of the documentation's neuron and of an MLP loss, with their sizes.
 
     python3 examples/explorer_pages.py              # into runs/pages
     python3 examples/explorer_pages.py --out /tmp   # anywhere else
@@ -16,7 +16,7 @@ from autodiff import Value
 
 
 def neuron() -> Value:
-    """tanh(x·w + b), the README's neuron."""
+    """tanh(x·w + b), the documentation's neuron."""
     x, w, b = Value(2.0, name="x"), Value(-3.0, name="w"), Value(6.8813735870195432, name="b")
     return (x * w + b).tanh()
 

@@ -6,7 +6,7 @@
 >>> rl.evaluate(result.q_network, rl.make_env("FrozenLake-v1", env_kwargs={"is_slippery": False}))  # doctest: +SKIP
 
 Exact oracles for environments that expose their model: `value_iteration`, `evaluate_policy`.
-Experiments across seeds and settings on Ray: `sweep`, `load_sweep` (`rl.sweeps`, ``python -m rl sweep``).
+Experiments across seeds and settings on Ray: `sweep`, `load_sweep` (`rl.sweeps`, ``python3 -m rl sweep``).
 Importing `rl` registers the chain MDP as ``"rl/Chain-v0"``.
 """
 

@@ -1,4 +1,4 @@
-"""``python -m rl``: see `rl.cli`."""
+"""``python3 -m rl``: see `rl.cli`."""
 
 from rl.cli import main
 

@@ -1,4 +1,4 @@
-"""Argument types shared by the command lines of `rl` (``python -m rl`` and its sweep commands).
+"""Argument types shared by the command lines of `rl` (``python3 -m rl`` and its sweep commands).
 
 Each turns one command-line word into a value or raises `argparse.ArgumentTypeError`, which argparse
 reports as a usage error (exit 2) naming the option.

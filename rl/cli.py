@@ -1,6 +1,6 @@
-"""``python -m rl``: train a Q-network and summarize it; ``python -m rl eval MODEL``: evaluate a saved one.
+"""``python3 -m rl``: train a Q-network and summarize it; ``python3 -m rl eval MODEL``: evaluate a saved one.
 
-``python -m rl sweep`` and ``python -m rl sweep-report DIR``: see `rl.sweeps.command`.
+``python3 -m rl sweep`` and ``python3 -m rl sweep-report DIR``: see `rl.sweeps.command`.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return report_main(args[1:])
         return _train_command(_train_parser(_env_named_in(args)).parse_args(args))
     except KeyboardInterrupt:
-        print("\npython -m rl: interrupted (Ctrl-C)", file=sys.stderr)
+        print("\npython3 -m rl: interrupted (Ctrl-C)", file=sys.stderr)
         return INTERRUPTED
 
 
@@ -79,14 +79,14 @@ def _env_named_in(args: Sequence[str]) -> str:
 
 def _train_parser(env_id: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m rl",
+        prog="python3 -m rl",
         description=(
             "Train a Q-network (an nn.MLP of scalar Values) by semi-gradient Q-learning with a replay "
             "buffer, then compare its greedy policy with the optimum and save it. The defaults learn "
             "FrozenLake-v1 4x4 without slipping in well under a minute; an env listed in "
             f"rl.TUNED_SETTINGS ({', '.join(TUNED_SETTINGS)}) starts from its tuned settings, which flags override."
         ),
-        epilog="Evaluate a saved Q-network with: python -m rl eval MODEL (see python -m rl eval --help).",
+        epilog="Evaluate a saved Q-network with: python3 -m rl eval MODEL (see python3 -m rl eval --help).",
     )
     docs = _field_docs(QLearningConfig)
     hints = typing.get_type_hints(QLearningConfig)
@@ -110,9 +110,9 @@ def _train_parser(env_id: str) -> argparse.ArgumentParser:
 
 def _eval_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m rl eval",
+        prog="python3 -m rl eval",
         description=(
-            "Evaluate the greedy policy of a Q-network saved by python -m rl. The environment, its "
+            "Evaluate the greedy policy of a Q-network saved by python3 -m rl. The environment, its "
             "env_kwargs and time limit are read from the config.json saved beside MODEL unless given here; "
             "with --env naming another environment, the saved env_kwargs and time limit are not used."
         ),
@@ -137,44 +137,44 @@ def _train_command(args: argparse.Namespace) -> int:
     try:
         config = QLearningConfig(**settings)
     except ValueError as error:
-        print(f"python -m rl: {error}", file=sys.stderr)
+        print(f"python3 -m rl: {error}", file=sys.stderr)
         return 2
     out = args.out or Path("runs") / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', config.env_id)}-seed{config.seed}"
     problem = unwritable_reason(out)
     if problem:  # found now, not after minutes of training
-        print(f"python -m rl: cannot save the run in --out {out}: {problem}", file=sys.stderr)
+        print(f"python3 -m rl: cannot save the run in --out {out}: {problem}", file=sys.stderr)
         return 2
     try:  # one environment to train on, one for every greedy evaluation (during training and at the end)
         env = make_env(config.env_id, max_episode_steps=config.max_episode_steps, env_kwargs=config.env_kwargs)
         eval_env = make_env(config.env_id, max_episode_steps=config.max_episode_steps, env_kwargs=config.env_kwargs)
     except ValueError as error:
-        print(f"python -m rl: {error}", file=sys.stderr)
+        print(f"python3 -m rl: {error}", file=sys.stderr)
         return 2
     try:
         result = train(config, env, eval_env=eval_env, progress=not args.no_progress)
     except KeyboardInterrupt:
-        print(f"\npython -m rl: interrupted (Ctrl-C) during training; nothing was saved in {out}", file=sys.stderr)
+        print(f"\npython3 -m rl: interrupted (Ctrl-C) during training; nothing was saved in {out}", file=sys.stderr)
         return INTERRUPTED
     diverged = not all(math.isfinite(weight) for weight in result.q_network.state_dict().values())
     with _interrupts_deferred() as interrupted:
         try:
             save_run(out, config, result.history, None if diverged else result.q_network)
         except OSError as error:
-            print(f"python -m rl: cannot save the run in {out}: {error}", file=sys.stderr)
+            print(f"python3 -m rl: cannot save the run in {out}: {error}", file=sys.stderr)
             return 1
     if interrupted:
-        print(f"\npython -m rl: interrupted (Ctrl-C) after training; the run was saved whole in {out}",
+        print(f"\npython3 -m rl: interrupted (Ctrl-C) after training; the run was saved whole in {out}",
               file=sys.stderr)
         return INTERRUPTED
     if diverged:
-        print(f"python -m rl: the run diverged, so no model was saved (its weights are not finite); its history "
+        print(f"python3 -m rl: the run diverged, so no model was saved (its weights are not finite); its history "
               f"(NaN as null) and learning curve are in {out} (try a smaller --learning-rate or --loss mean)",
               file=sys.stderr)
         return 1
     try:
         _report_run(config, result, eval_env, args.final_episodes, out)
     except KeyboardInterrupt:
-        print(f"\npython -m rl: interrupted (Ctrl-C) during the final evaluation; the run is saved in {out}",
+        print(f"\npython3 -m rl: interrupted (Ctrl-C) during the final evaluation; the run is saved in {out}",
               file=sys.stderr)
         return INTERRUPTED
     return 0
@@ -221,17 +221,17 @@ def _evaluate_command(args: argparse.Namespace) -> int:
         try:
             saved = read_config(config_path)
         except (OSError, ValueError) as error:
-            print(f"python -m rl eval: {error}", file=sys.stderr)
+            print(f"python3 -m rl eval: {error}", file=sys.stderr)
             return 2
     if args.env_id is None and saved is None:
-        print(f"python -m rl eval: no {CONFIG_FILE} beside {args.model}: pass --env", file=sys.stderr)
+        print(f"python3 -m rl eval: no {CONFIG_FILE} beside {args.model}: pass --env", file=sys.stderr)
         return 2
     if args.env_id is None:
         assert saved is not None
         try:  # an id from a file must not import a module: only ids already registered
             env_id = check_registered(saved.env_id, f"{config_path}")
         except ValueError as error:
-            print(f"python -m rl eval: {error}", file=sys.stderr)
+            print(f"python3 -m rl eval: {error}", file=sys.stderr)
             return 2
     else:
         env_id = args.env_id
@@ -249,19 +249,19 @@ def _evaluate_command(args: argparse.Namespace) -> int:
     try:
         q = nn.load(args.model)
     except (OSError, ValueError) as error:
-        print(f"python -m rl eval: cannot load {args.model}: {error}", file=sys.stderr)
+        print(f"python3 -m rl eval: cannot load {args.model}: {error}", file=sys.stderr)
         return 2
     if not isinstance(q, nn.MLP):
-        print(f"python -m rl eval: {args.model} holds a {type(q).__name__}, not an MLP Q-network", file=sys.stderr)
+        print(f"python3 -m rl eval: {args.model} holds a {type(q).__name__}, not an MLP Q-network", file=sys.stderr)
         return 2
     try:
         env = make_env(env_id, max_episode_steps=steps, env_kwargs=env_kwargs)
     except ValueError as error:
-        print(f"python -m rl eval: {error}", file=sys.stderr)
+        print(f"python3 -m rl eval: {error}", file=sys.stderr)
         return 2
     n_inputs, n_actions = ObservationEncoder(env.observation_space).size, int(env.action_space.n)  # type: ignore[attr-defined]
     if (q.nin, q.nouts[-1]) != (n_inputs, n_actions):
-        print(f"python -m rl eval: {q} does not fit {env_id}, which needs {n_inputs} inputs and {n_actions} outputs",
+        print(f"python3 -m rl eval: {q} does not fit {env_id}, which needs {n_inputs} inputs and {n_actions} outputs",
               file=sys.stderr)
         return 2
     player = CompiledQ(q) if settings.compiled else q

@@ -1,4 +1,4 @@
-"""The folder of a ``python -m rl`` run: its files, written so that they always agree, and its config read back.
+"""The folder of a ``python3 -m rl`` run: its files, written so that they always agree, and its config read back.
 
 A run folder holds `CONFIG_FILE`, `HISTORY_FILE`, `CURVE_FILE`, `CURVE_PNG_FILE` and, unless the
 run diverged, `MODEL_FILE`. `save_run` removes an earlier run's files before writing the new ones, each with

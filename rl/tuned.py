@@ -32,7 +32,7 @@ TUNED_SETTINGS: dict[str, dict[str, Any]] = {
 }
 """For each Gymnasium id listed, the `QLearningConfig` fields that differ from the defaults there.
 
-``python -m rl --env CartPole-v1`` starts from these settings; flags given on the command line
+``python3 -m rl --env CartPole-v1`` starts from these settings; flags given on the command line
 override them.
 """
 

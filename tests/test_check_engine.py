@@ -38,7 +38,7 @@ MICROGRAD_OPS = ["add", "sub", "mul", "div", "add_const", "rsub_const", "mul_con
 
 @pytest.fixture(scope="module")
 def micrograd_report():
-    # the README's run, with the default number of examples
+    # the how-to guide's run, with the default number of examples
     return check_engine(micrograd.Value, seed=0)
 
 
@@ -101,10 +101,10 @@ def test_micrograd_passes_on_gradients_left_on_inner_nodes(micrograd_report):
     assert note.status == "note" and "neither added again" in note.summary
 
 
-def test_the_readme_shows_this_run_as_it_is(micrograd_report):
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_how_to_shows_this_run_as_it_is(micrograd_report):
+    page = (ROOT / "docs" / "how-to" / "check-your-engine.md").read_text(encoding="utf-8")
     command = "$ python3 -m autodiff check-engine micrograd.engine:Value --seed 0\n"
-    shown = readme[readme.index(command) + len(command) :].split("\n```", 1)[0]
+    shown = page[page.index(command) + len(command) :].split("\n```", 1)[0]
     assert shown == str(micrograd_report)
 
 
@@ -236,7 +236,7 @@ def test_cli_without_hypothesis_names_the_extra():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
                           stdin=subprocess.DEVNULL)
     assert done.returncode == 2
-    assert done.stderr.startswith("python -m autodiff check-engine: error: autodiff.testing needs the package "
+    assert done.stderr.startswith("python3 -m autodiff check-engine: error: autodiff.testing needs the package "
                                   "'hypothesis', which is not installed: it comes with the 'testing' extra")
 
 

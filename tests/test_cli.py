@@ -1,4 +1,4 @@
-"""``python -m autodiff``: run as a user would, in a subprocess, on a machine without Graphviz."""
+"""``python3 -m autodiff``: run as a user would, in a subprocess, on a machine without Graphviz."""
 
 # ruff: noqa: E501 - one rejected input and its expected caret per line
 
@@ -98,7 +98,7 @@ def test_rejected_input_exits_2_with_one_line_and_a_caret(tmp_path, arguments, m
     done = run("grad", *arguments, cwd=tmp_path)
     assert done.returncode == 2 and done.stdout == ""
     first, *rest = done.stderr.splitlines()
-    assert first.startswith("python -m autodiff: error: ") and message in first
+    assert first.startswith("python3 -m autodiff: error: ") and message in first
     assert "\n".join(line.removeprefix("  ") for line in rest) == pointer
     assert not (tmp_path / "pwned").exists()
 

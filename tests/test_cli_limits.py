@@ -1,4 +1,4 @@
-"""``python -m autodiff`` and its parser at their limits: huge, deep or odd input is a clear error, never a hang."""
+"""``python3 -m autodiff`` and its parser at their limits: huge, deep or odd input is a clear error, never a hang."""
 
 import threading
 
@@ -63,7 +63,7 @@ def test_the_cli_binds_a_fullwidth_name(tmp_path):
 def test_an_unused_fullwidth_binding_points_at_the_name_as_typed(tmp_path):
     done = run("grad", "x*2", "x=1", "ｙ=1", cwd=tmp_path)
     assert done.returncode == 2
-    assert done.stderr.splitlines() == ["python -m autodiff: error: y is not used by the expression", "  ｙ=1", "  ^"]
+    assert done.stderr.splitlines() == ["python3 -m autodiff: error: y is not used by the expression", "  ｙ=1", "  ^"]
 
 
 @pytest.mark.parametrize("timeout", ["1e10", "9223372037", "1e308"])
@@ -116,4 +116,4 @@ def test_ctrl_c_is_one_line_and_exit_130(monkeypatch, capsys):
 
     monkeypatch.setattr(command, "parse", interrupted)
     assert command.main(["grad", "x", "x=1"]) == command.INTERRUPTED == 130
-    assert capsys.readouterr().err.strip() == "python -m autodiff: interrupted (Ctrl-C)"
+    assert capsys.readouterr().err.strip() == "python3 -m autodiff: interrupted (Ctrl-C)"

@@ -288,7 +288,7 @@ def test_a_mixed_third_derivative():
 # grad's semantics
 
 
-def test_grad_of_the_readme_neuron_matches_the_hand_computed_numbers():
+def test_grad_of_the_documentations_neuron_matches_the_hand_computed_numbers():
     x, w, b = Value(2.0), Value(-3.0), Value(6.8813735870195432)
     y = (x * w + b).tanh()
     dx, dw, db = grad(y, [x, w, b])
@@ -445,7 +445,7 @@ def test_jvp_with_an_interior_input_is_the_tangent_dot_grad():
 
 
 def test_hvp_of_a_networks_loss_along_its_gradient_equals_differences_of_gradients():
-    # the README's use: the curvature of a loss along its gradient, with the model's parameters
+    # the how-to guide's use: the curvature of a loss along its gradient, with the model's parameters
     model = nn.MLP(2, [4, 1], activation="tanh", rng=3)
     data = [([0.5, -1.0], 0.3), ([1.5, 0.2], -0.7), ([-0.4, 0.9], 1.1)]
     params = model.parameters()
@@ -518,28 +518,25 @@ def test_bad_input_is_a_clear_error(call, error, words):
 
 
 # ---------------------------------------------------------------------------------------------
-# the README's examples, run as written
+# the how-to guide's examples, run as written
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-
-
-def readme_blocks() -> list[str]:
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("## Higher-order derivatives") :]
-    section = section[: section.index("\n## ", 3)]
-    return re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+HOW_TO = Path(__file__).resolve().parents[1] / "docs" / "how-to" / "higher-order-derivatives.md"
 
 
-def test_the_readme_newton_example_finds_the_fixed_point_of_cosine(capsys):
-    exec(readme_blocks()[0], {})
+def how_to_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", HOW_TO.read_text(encoding="utf-8"), flags=re.DOTALL)
+
+
+def test_the_how_to_newton_example_finds_the_fixed_point_of_cosine(capsys):
+    exec(how_to_blocks()[0], {})
     x = float(capsys.readouterr().out)
     # the Dottie number, the solution of x = cos x (OEIS A003957)
     assert x == pytest.approx(0.7390851332151607, rel=1e-15)
     assert math.cos(x) == pytest.approx(x, rel=1e-15)
 
 
-def test_the_readme_hessian_and_jvp_lines_give_the_numbers_shown():
-    block = readme_blocks()[1]
+def test_the_how_to_hessian_and_jvp_lines_give_the_numbers_shown():
+    block = how_to_blocks()[1]
     scope: dict[str, object] = {}
     exec(block, scope)
     assert "[[1.0, 2.0], [2.0, 1.6487212707001282]]" in block and "(2.148721270700128, 1.0)" in block
@@ -548,9 +545,9 @@ def test_the_readme_hessian_and_jvp_lines_give_the_numbers_shown():
     assert jvp(f, [1.0, 0.5], [1.0, 0.0]) == (1.0 * 0.5 + math.exp(0.5), 1.0)
 
 
-def test_the_readme_curvature_of_a_loss_along_its_gradient_equals_finite_differences():
+def test_the_how_to_curvature_of_a_loss_along_its_gradient_equals_finite_differences():
     scope: dict[str, Any] = {}
-    exec(readme_blocks()[2], scope)
+    exec(how_to_blocks()[2], scope)
     params, g, loss = scope["params"], scope["g"], scope["loss"]
     start, h = [p.data for p in params], 1e-6
     along = []
@@ -561,8 +558,8 @@ def test_the_readme_curvature_of_a_loss_along_its_gradient_equals_finite_differe
     assert scope["curvature"] == pytest.approx((along[0] - along[1]) / (2 * h), rel=1e-6)
 
 
-def test_the_readme_vjp_example_prints_the_numbers_shown(capsys):
-    block = readme_blocks()[3]
+def test_the_how_to_vjp_example_prints_the_numbers_shown(capsys):
+    block = how_to_blocks()[3]
     exec(block, {})
     assert "6.946163812100385 0.5" in block and "[2.0, 1.6487212707001282]" in block
     first, second = capsys.readouterr().out.splitlines()

@@ -565,7 +565,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _readme_pictures():
-    """examples/draw_graphs.py's pictures() by file name: the README's pictures as the code draws them now."""
+    """examples/draw_graphs.py's pictures() by file name: the documentation's pictures as the code draws them now."""
     spec = importlib.util.spec_from_file_location("draw_graphs", ROOT / "examples" / "draw_graphs.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

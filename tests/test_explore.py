@@ -25,7 +25,7 @@ HOSTILE = "</script><script>alert(1)</script>"
 
 
 def _example():
-    """examples/explorer_pages.py, whose graphs the README's page sizes are measured on."""
+    """examples/explorer_pages.py, whose graphs the explorer guide's page sizes are measured on."""
     spec = importlib.util.spec_from_file_location("explorer_pages", ROOT / "examples" / "explorer_pages.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -33,7 +33,7 @@ def _example():
 
 
 EXAMPLE = _example()
-neuron = EXAMPLE.neuron  # the README's tanh(x·w + b)
+neuron = EXAMPLE.neuron  # the documentation's tanh(x·w + b)
 mlp_loss = EXAMPLE.mlp_loss  # nn.MLP(3, [4, 4, 1])'s mean squared error on 4 samples: 155 values
 
 
@@ -198,7 +198,7 @@ def test_the_same_graph_gives_a_byte_identical_page():
 
 
 def test_a_150_value_page_is_under_150_kb():
-    # the README's 155-value MLP drawn value by value
+    # the explorer guide's 155-value MLP drawn value by value
     uncollapsed = explore(mlp_loss(), max_nodes=500)
     size = len(uncollapsed.html.encode())
     assert len(page_data(uncollapsed)["nodes"]) == 155 and size < 150_000
@@ -292,11 +292,10 @@ def test_infinite_grads_are_shown_as_inf():
     assert data["nodes"][0]["grad"] == "inf" and math.isinf(float(data["edges"][0][3]))
 
 
-def test_the_readme_example_runs_as_written(tmp_path, monkeypatch):
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Watching backprop", 1)[1].split("\n## ", 1)[0]
-    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+def test_the_guides_example_saves_the_page_it_made(tmp_path, monkeypatch):
+    guide = (ROOT / "docs" / "guide" / "explorer.md").read_text(encoding="utf-8")
+    code = guide.split("```python\n", 1)[1].split("```", 1)[0]
     monkeypatch.chdir(tmp_path)
     namespace = {}
-    exec(compile(code, "README.md", "exec"), namespace)  # the README's own text, not user input
+    exec(compile(code, "explorer.md", "exec"), namespace)  # the guide's own text, not user input
     assert (tmp_path / "neuron.html").read_text(encoding="utf-8") == namespace["page"].html

@@ -83,7 +83,7 @@ def test_an_engine_that_supports_no_op_checked_has_not_passed(engines, capsys):
 def test_a_chain_deeper_than_the_probe_can_take_is_refused_at_once(capsys):
     # it was a loop of 10**12 Python steps before the probe, checking the chain's op stays finite
     assert main(["check-engine", "micrograd.engine:Value", "--ops", "add", "--depth", "1000000000000"]) == 2
-    assert capsys.readouterr().err == "python -m autodiff check-engine: error: argument --depth: at most 10,000,000\n"
+    assert capsys.readouterr().err == "python3 -m autodiff check-engine: error: argument --depth: at most 10,000,000\n"
     with pytest.raises(ValueError, match="depth must be at most 10,000,000, got 10,000,001"):
         check_engine(load_engine("micrograd.engine:Value"), depth=10_000_001)
 
@@ -280,4 +280,4 @@ def test_rl_eval_takes_a_run_folder_and_the_current_folder(tmp_path, monkeypatch
     empty.mkdir()
     monkeypatch.chdir(empty)  # "." has an empty name: it was a ValueError traceback
     assert rl_main(["eval", "."]) == 2
-    assert capsys.readouterr().err == "python -m rl eval: no config.json beside q_network.json: pass --env\n"
+    assert capsys.readouterr().err == "python3 -m rl eval: no config.json beside q_network.json: pass --env\n"

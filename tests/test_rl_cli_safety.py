@@ -1,4 +1,4 @@
-"""``python -m rl`` on hostile or unlucky input, run as a user would: in a subprocess.
+"""``python3 -m rl`` on hostile or unlucky input, run as a user would: in a subprocess.
 
 A model folder never runs code, bad input is one line and exit status 2, Ctrl-C is one line and
 exit status 130, and the run folder never mixes two runs.
@@ -42,7 +42,7 @@ def one_line_error(done, status=2):
 
 
 def saved_model(folder, **config_fields):
-    """A chain Q-network saved as python -m rl saves it, and its config.json with `config_fields` changed."""
+    """A chain Q-network saved as python3 -m rl saves it, and its config.json with `config_fields` changed."""
     folder.mkdir(exist_ok=True)
     nn.save(nn.MLP(4, [8, 2], rng=0), folder / "q_network.json")
     config = dataclasses.asdict(rl.QLearningConfig(env_id="rl/Chain-v0", env_kwargs={"n": 4}, max_episode_steps=7))
@@ -126,7 +126,7 @@ def test_an_unusable_out_is_refused_before_training(tmp_path, where):
     out = blocker if where == "an existing file" else blocker / "run"
     # a billion steps: had it started training, the subprocess would time out
     message = one_line_error(run_rl(*SMALL_RUN, "--steps", "1000000000", "--out", str(out), cwd=tmp_path, timeout=60))
-    assert message.startswith(f"python -m rl: cannot save the run in --out {out}: {blocker} is a file, not a folder")
+    assert message.startswith(f"python3 -m rl: cannot save the run in --out {out}: {blocker} is a file, not a folder")
     assert blocker.read_text() == "keep me"
 
 
@@ -199,7 +199,7 @@ def test_ctrl_c_during_training_is_one_line_exit_130_and_leaves_the_older_run(tm
         process.wait()
     assert process.returncode == 130
     assert "Traceback" not in stderr
-    assert stderr.strip().splitlines()[-1] == f"python -m rl: interrupted (Ctrl-C) during training; nothing was saved in {out}"
+    assert stderr.strip().splitlines()[-1] == f"python3 -m rl: interrupted (Ctrl-C) during training; nothing was saved in {out}"
     assert {name: (out / name).read_bytes() for name in before} == before
     assert sorted(path.name for path in out.iterdir()) == ["config.json", "q_network.json"]
 
@@ -218,7 +218,7 @@ def test_ctrl_c_while_the_run_is_saved_finishes_the_files_first(tmp_path, monkey
     out = tmp_path / "run"
     assert rl.cli.main([*SMALL_RUN, "--steps", "100", "--out", str(out)]) == rl.cli.INTERRUPTED
     assert capsys.readouterr().err.strip() == (
-        f"python -m rl: interrupted (Ctrl-C) after training; the run was saved whole in {out}")
+        f"python3 -m rl: interrupted (Ctrl-C) after training; the run was saved whole in {out}")
     assert sorted(path.name for path in out.iterdir()) == sorted(RUN_FILES)
     assert nn.load(out / "q_network.json").nin == 6
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

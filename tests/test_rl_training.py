@@ -169,7 +169,7 @@ def test_cli_reports_a_diverged_run_and_keeps_its_history(tmp_path, capsys):
 
 
 def _saved_chain_model(folder):
-    """A Q-network saved as python -m rl saves it, for the chain of 4 states with a 7-step limit."""
+    """A Q-network saved as python3 -m rl saves it, for the chain of 4 states with a 7-step limit."""
     folder.mkdir()
     nn.save(nn.MLP(4, [8, 2], rng=0), folder / "q_network.json")
     config = rl.QLearningConfig(**{**CHAIN, "env_kwargs": {"n": 4}}, max_episode_steps=7)
@@ -253,7 +253,7 @@ def test_cli_help_documents_the_fields(capsys):
         main(["--help"])
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
-    for flag in ["--env", "--seed", "--steps", "--target-sync-period", "--loss", "python -m rl eval"]:
+    for flag in ["--env", "--seed", "--steps", "--target-sync-period", "--loss", "python3 -m rl eval"]:
         assert flag in text
     assert "Discount factor (α in the lecture" in text
 

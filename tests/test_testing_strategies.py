@@ -374,9 +374,9 @@ def test_kinks_skip_checks_points_near_no_kink_as_usual():
         assert_gradients_close(lambda x: abs(x), [0.5], kinks="ignore")  # type: ignore[arg-type]
 
 
-def test_the_readme_example_of_kinks_skip_runs():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    (block,) = [b for b in readme.split("```python\n") if 'kinks="skip"' in b.split("```")[0]]
+def test_the_how_to_example_of_kinks_skip_skips_the_kink_hypothesis_finds():
+    page = (ROOT / "docs" / "how-to" / "verify-a-custom-function.md").read_text(encoding="utf-8")
+    (block,) = [b for b in page.split('```python title="')[1:] if 'kinks="skip"' in b.split("```")[0]]
     namespace: dict[str, object] = {}
-    exec(block.split("```")[0], namespace)
+    exec(block.split("\n", 1)[1].split("```")[0], namespace)
     namespace["test_max_times_x_gradients"]()  # type: ignore[operator]

@@ -1,4 +1,4 @@
-"""The command line ``python -m autodiff`` and the whitelist parser of its expressions."""
+"""The command line ``python3 -m autodiff`` and the whitelist parser of its expressions."""
 
 from autodiff.cli.command import main
 

@@ -1,4 +1,4 @@
-"""``python -m autodiff check-engine package.module:Value``: another engine checked against this one.
+"""``python3 -m autodiff check-engine package.module:Value``: another engine checked against this one.
 
 Prints the report of `autodiff.testing.check_engine` (a table: op × check, pass / FAIL /
 unsupported, the smallest counterexample under each failure). Exits 0 when everything the engine
@@ -31,9 +31,9 @@ Its module is imported, so its code runs: check only engines you would run anywa
 folder is on the import path.
 
 examples:
-  python -m autodiff check-engine micrograd.engine:Value
-  python -m autodiff check-engine my_engine:Value --ops tanh,exp --examples 200 --seed 1
-  python -m autodiff check-engine autodiff.testing:torch_scalars
+  python3 -m autodiff check-engine micrograd.engine:Value
+  python3 -m autodiff check-engine my_engine:Value --ops tanh,exp --examples 200 --seed 1
+  python3 -m autodiff check-engine autodiff.testing:torch_scalars
 """
 
 
@@ -82,15 +82,15 @@ def run_command(arguments: argparse.Namespace) -> int:
     try:
         engine = load_engine(arguments.engine)
     except EngineLoadError as error:
-        print(f"python -m autodiff check-engine: error: {error}", file=sys.stderr)
+        print(f"python3 -m autodiff check-engine: error: {error}", file=sys.stderr)
         return BAD_INPUT
     try:
         from autodiff.checking.engine import DEFAULT_DEPTH, DEFAULT_EXAMPLES, MAX_DEPTH, check_engine
     except MissingExtraError as error:
-        print(f"python -m autodiff check-engine: error: {error}", file=sys.stderr)
+        print(f"python3 -m autodiff check-engine: error: {error}", file=sys.stderr)
         return BAD_INPUT
     if arguments.depth is not None and arguments.depth > MAX_DEPTH:
-        print(f"python -m autodiff check-engine: error: argument --depth: at most {MAX_DEPTH:,}", file=sys.stderr)
+        print(f"python3 -m autodiff check-engine: error: argument --depth: at most {MAX_DEPTH:,}", file=sys.stderr)
         return BAD_INPUT
     report = check_engine(
         engine,

@@ -1,4 +1,4 @@
-"""The command line: ``python -m autodiff grad|draw|explore EXPRESSION NAME=VALUE...``, and ``check-engine``.
+"""The command line: ``python3 -m autodiff grad|draw|explore EXPRESSION NAME=VALUE...``, and ``check-engine``.
 
 ``check-engine`` lives in `autodiff.cli.check_engine`.
 
@@ -47,18 +47,18 @@ the expression (parsed, never run by Python):
   functions    {_function_list()}
   A constant argument such as leaky_relu's slope is a number, not a name.
   Nothing else: no attributes, subscripts, strings, lambdas, comparisons, other functions.
-  An expression that starts with '-' goes after '--':  python -m autodiff grad -- -x x=2
+  An expression that starts with '-' goes after '--':  python3 -m autodiff grad -- -x x=2
 
 examples:
-  python -m autodiff grad "x*x + 3*x" x=2
-  python -m autodiff draw "tanh(x*w + b)" x=2 w=-3 b=6.8813735870195432 -o neuron.svg
-  python -m autodiff explore "tanh(x*w + b)" x=2 w=-3 b=6.8813735870195432 -o neuron.html
+  python3 -m autodiff grad "x*x + 3*x" x=2
+  python3 -m autodiff draw "tanh(x*w + b)" x=2 w=-3 b=6.8813735870195432 -o neuron.svg
+  python3 -m autodiff explore "tanh(x*w + b)" x=2 w=-3 b=6.8813735870195432 -o neuron.html
 """
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m autodiff",
+        prog="python3 -m autodiff",
         description="The value and gradients of an expression, and a picture of its computation graph.",
         epilog=GRAMMAR,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -142,7 +142,7 @@ def _page_path(text: str) -> Path:
 
 
 def _report(error: ExpressionError) -> int:
-    print(f"python -m autodiff: error: {error.message}", file=sys.stderr)
+    print(f"python3 -m autodiff: error: {error.message}", file=sys.stderr)
     if error.text:
         for line in error.pointer().splitlines():
             print(f"  {line}", file=sys.stderr)
@@ -171,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(_parser().parse_args(argv))
     except KeyboardInterrupt:
-        print("\npython -m autodiff: interrupted (Ctrl-C)", file=sys.stderr)
+        print("\npython3 -m autodiff: interrupted (Ctrl-C)", file=sys.stderr)
         return INTERRUPTED
 
 
@@ -204,10 +204,10 @@ def _save(root: Value, arguments: argparse.Namespace) -> int:
         path = save(arguments.output)
     except ValueError as error:  # too many nodes: a long expression would take Graphviz minutes
         message = str(error).replace("pass max_nodes=", "pass --max-nodes ")
-        print(f"python -m autodiff: error: {message}", file=sys.stderr)
+        print(f"python3 -m autodiff: error: {message}", file=sys.stderr)
         return BAD_INPUT
     except (RenderError, OSError) as error:
-        print(f"python -m autodiff: error: {error}", file=sys.stderr)
+        print(f"python3 -m autodiff: error: {error}", file=sys.stderr)
         return RENDER_FAILED
     print(f"wrote {path}")
     return 0

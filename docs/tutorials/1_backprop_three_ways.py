@@ -128,7 +128,7 @@ autodiff.draw(loss, collapse="neuron")
 # to inspect it and see its paths to the loss; hover an edge for its local derivative. Every
 # number is computed by the engine in Python; the page only looks them up. A large picture
 # scrolls inside its frame to each step's values; `collapse="neuron"` steps through a neuron at
-# a time, and `python -m autodiff explore "EXPRESSION" NAME=VALUE ... -o page.html` saves a page
+# a time, and `python3 -m autodiff explore "EXPRESSION" NAME=VALUE ... -o page.html` saves a page
 # of its own.
 
 # %%

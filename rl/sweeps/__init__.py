@@ -2,8 +2,8 @@
 
 `sweep` trains every setting of a grid of `rl.QLearningConfig` fields on every seed, as Ray tasks,
 storing each run as it finishes; `load_sweep` reads the runs back as a table; `write_report` writes
-the Markdown report and its figures. The command lines are ``python -m rl sweep`` and
-``python -m rl sweep-report DIR``. Ray, scipy and matplotlib come with the ``sweep`` extra; importing
+the Markdown report and its figures. The command lines are ``python3 -m rl sweep`` and
+``python3 -m rl sweep-report DIR``. Ray, scipy and matplotlib come with the ``sweep`` extra; importing
 this package needs none of them.
 
 Modules: `plan` (grid → runs), `runner` (Ray), `store` (the sweep folder), `report`, `command`.

@@ -1,4 +1,4 @@
-"""``python -m rl sweep`` and ``python -m rl sweep-report DIR``: the command lines of `rl.sweep` and its report.
+"""``python3 -m rl sweep`` and ``python3 -m rl sweep-report DIR``: the command lines of `rl.sweep` and its report.
 
 Bad input (an unknown field, a bad value, an empty grid, an unreachable ``--address``, a missing
 Ray) exits with status 2 and one line that names the problem.
@@ -23,7 +23,7 @@ from rl.tuned import tuned_config
 __all__ = ["report_main", "sweep_main"]
 
 _EXAMPLE = (
-    "python -m rl sweep --env FrozenLake-v1 --env-kwargs '{\"is_slippery\": true}' --grid loss=sum,mean "
+    "python3 -m rl sweep --env FrozenLake-v1 --env-kwargs '{\"is_slippery\": true}' --grid loss=sum,mean "
     "--grid target_sync_period=none,100 --grid optimizer=sgd,adam --seeds 1-10 --out sweeps/lake"
 )
 
@@ -38,7 +38,7 @@ class _OneLineParser(argparse.ArgumentParser):
 
 def _sweep_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(
-        prog="python -m rl sweep",
+        prog="python3 -m rl sweep",
         description=(
             "Train every setting of a grid of QLearningConfig fields on every seed, as Ray tasks "
             "(Ray starts on this machine, listening on loopback only, unless --address or RAY_ADDRESS names a "
@@ -75,7 +75,7 @@ def _sweep_parser() -> argparse.ArgumentParser:
 
 
 def sweep_main(argv: Sequence[str]) -> int:
-    """``python -m rl sweep ARGS``; returns the exit status."""
+    """``python3 -m rl sweep ARGS``; returns the exit status."""
     parser = _sweep_parser()
     args = parser.parse_args(argv)
     try:
@@ -112,12 +112,12 @@ def sweep_main(argv: Sequence[str]) -> int:
 
 
 def report_main(argv: Sequence[str]) -> int:
-    """``python -m rl sweep-report DIR``; returns the exit status."""
+    """``python3 -m rl sweep-report DIR``; returns the exit status."""
     parser = _OneLineParser(
-        prog="python -m rl sweep-report",
+        prog="python3 -m rl sweep-report",
         description="Write the report (report.md and figures/) of a sweep folder from the runs stored in it.",
     )
-    parser.add_argument("folder", type=Path, help="the sweep's folder (--out of python -m rl sweep)")
+    parser.add_argument("folder", type=Path, help="the sweep's folder (--out of python3 -m rl sweep)")
     parser.add_argument("--metric", default=None, help="final score to compare (default: the sweep's)")
     args = parser.parse_args(argv)
     try:

@@ -271,7 +271,7 @@ def import_ray(*, loopback: bool = False) -> Any:
     if loopback and "ray" not in sys.modules:
         os.environ[LOOPBACK_SETTING] = "0"
     try:
-        with needs_extra("sweep", "python -m rl sweep"):
+        with needs_extra("sweep", "python3 -m rl sweep"):
             import ray
     finally:
         if setting is None:
