@@ -279,7 +279,8 @@ def _field_docs(cls: type) -> dict[str, str]:
     for statement, following in zip(body, body[1:], strict=False):
         if (isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)
                 and isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant)):
-            docs[statement.target.id] = " ".join(str(following.value.value).split())
+            text = " ".join(str(following.value.value).split())
+            docs[statement.target.id] = re.sub(r"`+([^`]+)`+", r"\1", text)  # code marks read as noise in a terminal
     return docs
 
 
