@@ -16,9 +16,10 @@ import statistics
 import tempfile
 import time
 
-import ray
-
 import rl
+from rl.sweeps.runner import import_ray
+
+ray = import_ray(loopback=True)  # the Ray instances started here listen on loopback only
 
 
 def warm_up() -> bool:
@@ -30,8 +31,8 @@ def warm_up() -> bool:
 def runs_per_minute(workers: int, seeds: int, steps: int) -> float:
     base = rl.QLearningConfig(total_steps=steps, eval_period=None, eval_episodes=1)
     grid = {"loss": ["sum", "mean"]}
-    ray.init(address="local", num_cpus=workers, include_dashboard=False, _node_ip_address="127.0.0.1",
-             log_to_driver=False, logging_level=logging.WARNING)
+    ray.init(address="local", num_cpus=workers, include_dashboard=False, log_to_driver=False,
+             logging_level=logging.WARNING)
     try:
         # one task per worker first, so the timed sweep does not pay for starting worker processes
         ray.get([ray.remote(num_cpus=1)(warm_up).remote() for _ in range(workers)])

@@ -37,7 +37,7 @@ from rl.sweeps.command import report_main, sweep_main
 from rl.training import TrainResult, train
 from rl.tuned import TUNED_SETTINGS
 
-__all__ = ["INTERRUPTED", "main"]
+__all__ = ["INTERRUPTED", "field_docstrings", "main", "parse_train_arguments"]
 
 _DEFAULTS = dataclasses.asdict(QLearningConfig())
 _FLAG_NAMES = {"env_id": "--env", "total_steps": "--steps"}
@@ -63,10 +63,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return sweep_main(args[1:])
         if args[:1] == ["sweep-report"]:
             return report_main(args[1:])
-        return _train_command(_train_parser(_env_named_in(args)).parse_args(args))
+        return _train_command(parse_train_arguments(args))
     except KeyboardInterrupt:
         print("\npython3 -m rl: interrupted (Ctrl-C)", file=sys.stderr)
         return INTERRUPTED
+
+
+def parse_train_arguments(args: Sequence[str]) -> argparse.Namespace:
+    """The training command line `args` parsed, its defaults those of the ``--env`` it names (`rl.TUNED_SETTINGS`).
+
+    Flags override the tuned settings; ``--help`` prints them and exits, as argparse does.
+    """
+    return _train_parser(_env_named_in(args)).parse_args(args)
 
 
 def _env_named_in(args: Sequence[str]) -> str:
@@ -88,7 +96,7 @@ def _train_parser(env_id: str) -> argparse.ArgumentParser:
         ),
         epilog="Evaluate a saved Q-network with: python3 -m rl eval MODEL (see python3 -m rl eval --help).",
     )
-    docs = _field_docs(QLearningConfig)
+    docs = field_docstrings(QLearningConfig)
     hints = typing.get_type_hints(QLearningConfig)
     for field in dataclasses.fields(QLearningConfig):
         flag = _FLAG_NAMES.get(field.name, "--" + field.name.replace("_", "-"))
@@ -271,15 +279,19 @@ def _evaluate_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _field_docs(cls: type) -> dict[str, str]:
-    """The docstring under each field of a dataclass, read from its source with `ast` (as tyro does)."""
+def field_docstrings(cls: type) -> dict[str, str]:
+    """The docstring under each field of a dataclass, read from its source with `ast` (as tyro does), as plain text.
+
+    Whitespace runs become one space and code marks (backticks) go, as ``python3 -m rl --help`` shows them.
+    """
     tree = ast.parse(inspect.getsource(cls))
     body = tree.body[0].body  # type: ignore[attr-defined]
     docs = {}
     for statement, following in zip(body, body[1:], strict=False):
         if (isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)
                 and isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant)):
-            docs[statement.target.id] = " ".join(str(following.value.value).split())
+            text = " ".join(str(following.value.value).split())
+            docs[statement.target.id] = re.sub(r"`+([^`]+)`+", r"\1", text)  # code marks read as noise in a terminal
     return docs
 
 

@@ -96,6 +96,7 @@ def time_limit(env: gymnasium.Env[Any, Any]) -> int | None:
     layer: Any = env
     while isinstance(layer, gymnasium.Wrapper):
         if isinstance(layer, TimeLimit):
+            # Gymnasium's only record of the limit: the wrapper's spec is None for an env not made by gymnasium.make
             return int(layer._max_episode_steps)
         layer = layer.env
     return None

@@ -17,6 +17,7 @@ from rl.environments import ObservationEncoder, make_env
 from rl.success import SuccessRule, check_rule, is_success
 
 __all__ = [
+    "STATES_PER_FORWARD",
     "BatchedQFunction",
     "EvaluationResult",
     "QFunction",
@@ -29,9 +30,11 @@ __all__ = [
 QFunction = Callable[[Sequence[float]], Sequence[Value]]
 """A Q-network: observation vector in, one `Value` per action out (an `nn.MLP`)."""
 
-# states per batched forward in greedy_policy (Taxi's 500 in one): a compiled replay holds every
-# node of the network for every sample, so its memory grows with the batch
-_STATES_PER_FORWARD = 512
+STATES_PER_FORWARD = 512
+"""The most states `greedy_policy` gives a batched Q-function at once (Taxi's 500 in one batch).
+
+A compiled replay holds every node of the network for every sample, so its memory grows with the batch.
+"""
 
 
 @runtime_checkable
@@ -58,7 +61,7 @@ def greedy_policy(q: QFunction | BatchedQFunction, env: gymnasium.Env[Any, Any])
     """The greedy action index in each state of an environment with a `Discrete` observation space.
 
     A `BatchedQFunction` (``rl.CompiledQ(network)``) computes the states in batched forwards of up to
-    512 states, with the same actions as the network's Value graph except between Q-values equal up to
+    `STATES_PER_FORWARD` states, with the same actions as the network's Value graph except between Q-values equal up to
     float rounding.
     """
     space = env.observation_space
@@ -67,10 +70,10 @@ def greedy_policy(q: QFunction | BatchedQFunction, env: gymnasium.Env[Any, Any])
     encode = ObservationEncoder(space)
     observations = [encode(int(space.start) + s) for s in range(int(space.n))]
     if isinstance(q, BatchedQFunction):
-        chunks = range(0, len(observations), _STATES_PER_FORWARD)
+        chunks = range(0, len(observations), STATES_PER_FORWARD)
         # np.argmax takes the first of equal values, as greedy_action does
         return np.concatenate(
-            [np.argmax(q.q_values(observations[i:i + _STATES_PER_FORWARD]), axis=1) for i in chunks]
+            [np.argmax(q.q_values(observations[i:i + STATES_PER_FORWARD]), axis=1) for i in chunks]
         ).astype(np.int64)
     return np.array([greedy_action(q, x) for x in observations], dtype=np.int64)
 
@@ -153,7 +156,7 @@ def evaluate(
 def _greedy_chooser(q: QFunction | BatchedQFunction, env: gymnasium.Env[Any, Any]) -> Callable[[Any], int]:
     """The greedy action index of an observation of `env` (not encoded), by the fastest exact route."""
     space = env.observation_space
-    if isinstance(q, BatchedQFunction) and isinstance(space, spaces.Discrete) and space.n <= _STATES_PER_FORWARD:
+    if isinstance(q, BatchedQFunction) and isinstance(space, spaces.Discrete) and space.n <= STATES_PER_FORWARD:
         table, first = greedy_policy(q, env), int(space.start)
         return lambda observation: int(table[int(observation) - first])
     encode = ObservationEncoder(space)

@@ -32,8 +32,8 @@ def policy_grid(env: gymnasium.Env[Any, Any], policy: Policy) -> list[str] | Non
         return _draw(desc, policy, _FROZEN_LAKE_ARROWS, ends="HG")
     if name == "CliffWalkingEnv":
         rows, cols = inner.shape
-        desc = [["C" if inner._cliff[r, c] else "." for c in range(cols)] for r in range(rows)]
-        desc[rows - 1][cols - 1] = "G"
+        # Gymnasium's documented layout: the cliff is the bottom row between the start (left) and the goal (right)
+        desc = [["."] * cols for _ in range(rows - 1)] + [["."] + ["C"] * (cols - 2) + ["G"]]
         return _draw(desc, policy, _CLIFF_WALKING_ARROWS, ends="CG")
     if name == "ChainEnv":
         desc = [["." for _ in range(inner.n - 1)] + ["G"]]

@@ -43,23 +43,23 @@ settings.register_profile(
 settings.register_profile("dev", settings.get_profile("default"), deadline=None, max_examples=100)
 settings.load_profile("ci" if ON_CI else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
+# Ray reads its single-machine switch (rl.sweeps.runner.LOOPBACK_SETTING) once, when first imported: set before
+# any test imports ray, it keeps the test cluster and every Ray driver of the tests on loopback
+os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+
 
 @pytest.fixture(scope="session")
 def two_node_ray_cluster():
-    """A 2-node local Ray cluster (1 CPU each, all on loopback), started once for the sweep tests that join it.
+    """A 2-node local Ray cluster (1 CPU each, on loopback only), started once for the sweep tests that join it.
 
     Ray's start is most of a sweep test's time on this machine: the tests share one cluster, and each
     `rl.sweep(..., address=cluster.address)` joins it and leaves it again.
     """
     cluster_utils = import_or_skip("ray.cluster_utils", "sweep")
-    # Ray's single-machine test mode: every node on loopback, not on the network
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-        head = {"num_cpus": 1, "include_dashboard": False}
-        cluster = cluster_utils.Cluster(initialize_head=True, head_node_args=head)
-        try:
-            cluster.add_node(num_cpus=1)
-            cluster.wait_for_nodes()
-            yield cluster
-        finally:
-            cluster.shutdown()
+    cluster = cluster_utils.Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    try:
+        cluster.add_node(num_cpus=1)
+        cluster.wait_for_nodes()
+        yield cluster
+    finally:
+        cluster.shutdown()

@@ -19,8 +19,10 @@ def test_a_megabyte_expression_is_refused_naming_the_limit():
 def test_parsing_converts_no_position_per_name(monkeypatch):
     """Converting a name's byte column to characters costs the text's length: done per name, parsing was quadratic."""
     conversions = []
-    real_span = expression._span
-    monkeypatch.setattr(expression, "_span", lambda text, node: conversions.append(node) or real_span(text, node))
+    real_span = expression.character_span
+    monkeypatch.setattr(
+        expression, "character_span", lambda text, node: conversions.append(node) or real_span(text, node)
+    )
     names = [f"x{i}" for i in range(8000)]
     text = "sum(" + ", ".join(reversed(names)) + ", x0)"
     assert len(text) <= MAX_LENGTH
@@ -85,9 +87,9 @@ def test_the_longest_timeout_the_cli_takes_renders(tmp_path):
 def test_a_render_waiting_for_another_counts_the_wait_in_its_timeout():
     import wasmtime
 
-    from autodiff.pictures.render import _WasmGraphviz
+    from autodiff.pictures.render import WasmGraphviz
 
-    renderer = _WasmGraphviz(wasmtime.wat2wasm(STAND_IN.replace("BODY", "i32.const 0")))
+    renderer = WasmGraphviz(wasmtime.wat2wasm(STAND_IN.replace("BODY", "i32.const 0")))
     outcome = []
 
     def second_render():

@@ -148,7 +148,7 @@ def test_buffers_are_made_once_per_batch_size_and_results_are_not_overwritten():
     compiled = model.compile()
     first = compiled(np.ones((2, 2)))
     kept = first.copy()
-    program = next(iter(compiled._programs.values()))[0]
+    program = compiled.program(np.ones((2, 2)))
     buffers = program.buffers(2)
     compiled(np.zeros((2, 2)))
     compiled(np.zeros((5, 2)))

@@ -41,13 +41,22 @@ def backward_gradient(f: Callable[..., Value], point: Sequence[float]) -> list[f
 
 
 def finite_difference_hessian(f: Callable[..., Value], point: Sequence[float], h: float = 1e-5) -> list[list[float]]:
-    """H[i][j] = (df/dx_j at x + h e_i − df/dx_j at x − h e_i) / 2h, the gradients by backward()."""
-    rows = []
-    for i in range(len(point)):
-        up = backward_gradient(f, [x + h if k == i else x for k, x in enumerate(point)])
-        down = backward_gradient(f, [x - h if k == i else x for k, x in enumerate(point)])
-        rows.append([(u - d) / (2 * h) for u, d in zip(up, down, strict=True)])
-    return rows
+    """H[i][j] from central differences D(step) = (df/dx_j at x + step e_i − at x − step e_i) / 2 step.
+
+    The gradients come from backward(). Richardson's (4 D(h/2) − D(h)) / 3 cancels the h² error term,
+    which a fast-turning f makes larger than the tolerance: for x ** -4.25 · sin(x ** -4.25) at 0.5,
+    D(h) alone is 0.09 off a second derivative of −4412.15.
+    """
+
+    def central(i: int, step: float) -> list[float]:
+        up = backward_gradient(f, [x + step if k == i else x for k, x in enumerate(point)])
+        down = backward_gradient(f, [x - step if k == i else x for k, x in enumerate(point)])
+        return [(u - d) / (2 * step) for u, d in zip(up, down, strict=True)]
+
+    return [
+        [(4 * half - whole) / 3 for half, whole in zip(central(i, h / 2), central(i, h), strict=True)]
+        for i in range(len(point))
+    ]
 
 
 def assert_close(actual: float, expected: float, scale: float, tolerance: float = 1e-5) -> None:

@@ -215,8 +215,8 @@ def test_save_picks_the_format_from_the_extension(tmp_path, no_system_graphviz):
         drawing.save(tmp_path / "g.jpg")
 
 
-def test_png_without_any_renderer_says_what_to_install(monkeypatch):
-    monkeypatch.setattr("autodiff.pictures.render._program", lambda name: None)
+def test_png_without_any_renderer_says_what_to_install(monkeypatch, no_system_graphviz):
+    monkeypatch.setattr("autodiff.pictures.render.PNG_PROGRAM", "graphviz-pure-never-installed")
     with pytest.raises(RenderError, match=r"install Graphviz \(Debian/Ubuntu: apt install graphviz.*"
                                           r"pip install 'scalar-autodiff\[png\]'"):
         render("digraph { a }", "png")
@@ -500,12 +500,12 @@ STAND_IN = """(module
 def test_graphviz_exiting_or_looping_in_webassembly_is_a_render_error():
     import wasmtime
 
-    from autodiff.pictures.render import _WasmGraphviz
+    from autodiff.pictures.render import WasmGraphviz
 
-    exits = _WasmGraphviz(wasmtime.wat2wasm(STAND_IN.replace("BODY", "i32.const 1 call $exit i32.const 0")))
+    exits = WasmGraphviz(wasmtime.wat2wasm(STAND_IN.replace("BODY", "i32.const 1 call $exit i32.const 0")))
     with pytest.raises(RenderError, match="Graphviz \\(WebAssembly\\) stopped with exit status 1.*fewer nodes"):
         exits.render("digraph { a }")
-    loops = _WasmGraphviz(wasmtime.wat2wasm(STAND_IN.replace("BODY", "(loop $forever br $forever) i32.const 0")))
+    loops = WasmGraphviz(wasmtime.wat2wasm(STAND_IN.replace("BODY", "(loop $forever br $forever) i32.const 0")))
     with pytest.raises(RenderError, match="took more than 0.05 s"):
         loops.render("digraph { a }", timeout=0.05)
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 
 import autodiff
-from autodiff import OPS, GradcheckError, Op, Value, gradgradcheck
+from autodiff import OPS, GradcheckError, Op, Value, apply, gradgradcheck
 from autodiff.testing import programs
 
 
@@ -56,11 +56,11 @@ def _tanh_dropping_the_graph() -> Op:
     return Op("tanh", 1, tanh.forward, lambda m, x, out, a: 1.0 - float(out) ** 2, tanh.template, tanh.doc)
 
 
-def test_an_op_whose_derivative_rule_drops_the_graph_fails(monkeypatch):
-    monkeypatch.setattr(autodiff.core.value, "_TANH", _tanh_dropping_the_graph())
-    assert autodiff.gradcheck(Value.tanh, [0.7])
+def test_an_op_whose_derivative_rule_drops_the_graph_fails():
+    tanh = _tanh_dropping_the_graph()
+    assert autodiff.gradcheck(lambda x: apply(tanh, x), [0.7])
     with pytest.raises(GradcheckError, match=r"df/dx\s+0 \(x\)\s+0\s+-0\.7"):
-        gradgradcheck(lambda x: x.tanh(), [0.7])
+        gradgradcheck(lambda x: apply(tanh, x), [0.7])
 
 
 def test_at_a_kink_the_numbers_differ_as_documented():
@@ -143,8 +143,8 @@ def test_a_wrong_second_derivative_in_one_output_of_three_is_caught_and_named():
     assert gradgradcheck(f, [0.5, 2.0], raise_exception=False) is False
 
 
-def test_a_broken_op_in_the_last_output_only_is_named(monkeypatch):
-    monkeypatch.setattr(autodiff.core.value, "_TANH", _tanh_dropping_the_graph())
+def test_a_broken_op_in_the_last_output_only_is_named():
+    tanh = _tanh_dropping_the_graph()
     with pytest.raises(GradcheckError, match=r"wrong in f\[1\] of the 2 outputs") as raised:
-        gradgradcheck(lambda x: [x.exp(), x.tanh()], [0.7])
+        gradgradcheck(lambda x: [x.exp(), apply(tanh, x)], [0.7])
     assert re.search(r"✗ df\[1\]/dx\s+0 \(x\)\s+0\s+-0\.7", str(raised.value))

@@ -1,5 +1,6 @@
 """nn.save / nn.load: JSON round trips that give bit-identical outputs, and every bad file."""
 
+import itertools
 import json
 import math
 
@@ -200,16 +201,15 @@ def test_hostile_bytes_and_numbers_are_a_value_error_naming_the_file(tmp_path, c
 BAD_FIELD_VALUES = [None, True, 1.5, "2", [], {}, [1], [[2]], -1, 0, 1e400, {"a": 1}, "[" * 900 + "]" * 900]
 
 
-@pytest.mark.parametrize(
-    ("module", "field"),
-    [(kind, field) for kind, (_, fields) in nn.saving._CONFIG_FIELDS.items() for field in fields],
-)
-def test_every_config_field_of_the_wrong_type_is_a_value_error(tmp_path, module, field):
+@pytest.mark.parametrize("module", [nn.MLP(2, [2, 1], rng=0), nn.Layer(2, 2, rng=0), nn.Neuron(2, rng=0)],
+                         ids=lambda module: type(module).__name__)
+def test_every_config_field_of_the_wrong_type_is_a_value_error(tmp_path, module):
     path = tmp_path / "m.json"
-    examples = {"MLP": nn.MLP(2, [2, 1], rng=0), "Layer": nn.Layer(2, 2, rng=0), "Neuron": nn.Neuron(2, rng=0)}
-    nn.save(examples[module], path)
+    nn.save(module, path)
     original = path.read_text()
-    for bad in BAD_FIELD_VALUES:
+    fields = list(json.loads(original)["config"])
+    assert "nin" in fields and "activation" in fields and "init" in fields
+    for field, bad in itertools.product(fields, BAD_FIELD_VALUES):
         if field == "init" and bad is None:
             continue
         document = json.loads(original)

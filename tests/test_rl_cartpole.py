@@ -8,14 +8,14 @@ import rl
 
 
 def test_the_cli_starts_cartpole_from_its_tuned_settings():
-    from rl.cli import _env_named_in, _train_parser
+    from rl.cli import parse_train_arguments
 
-    tuned = _train_parser(_env_named_in(["--env", "CartPole-v1"])).parse_args(["--env", "CartPole-v1", "--seed", "3"])
+    tuned = parse_train_arguments(["--env", "CartPole-v1", "--seed", "3"])
     assert tuned.total_steps == rl.TUNED_SETTINGS["CartPole-v1"]["total_steps"]
     assert tuned.success == "survival" and tuned.keep_best and tuned.seed == 3
-    overridden = _train_parser("CartPole-v1").parse_args(["--env", "CartPole-v1", "--steps", "500", "--no-keep-best"])
+    overridden = parse_train_arguments(["--env", "CartPole-v1", "--steps", "500", "--no-keep-best"])
     assert (overridden.total_steps, overridden.keep_best) == (500, False)
-    assert _train_parser(_env_named_in([])).parse_args([]).total_steps == rl.QLearningConfig().total_steps
+    assert parse_train_arguments([]).total_steps == rl.QLearningConfig().total_steps
 
 
 def test_tuned_config_drops_the_default_env_kwargs_and_takes_overrides():

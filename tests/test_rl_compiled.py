@@ -202,7 +202,7 @@ def test_compiled_greedy_policy_and_evaluation_match_the_value_graph(env_id, env
     expected = rl.greedy_policy(q, env)
     assert len(set(expected.tolist())) > 1  # so a table of one repeated action would not pass
     np.testing.assert_array_equal(rl.greedy_policy(compiled, env), expected)
-    monkeypatch.setattr("rl.evaluation._STATES_PER_FORWARD", 5)  # several batches, the last one short
+    monkeypatch.setattr("rl.evaluation.STATES_PER_FORWARD", 5)  # several batches, the last one short
     np.testing.assert_array_equal(rl.greedy_policy(compiled, env), expected)
     monkeypatch.undo()
     for episodes, seed in [(3, 0), (2, 7)]:

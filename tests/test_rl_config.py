@@ -76,9 +76,9 @@ def test_config_is_frozen_and_normalizes_sequences():
 
 
 def test_every_field_has_a_docstring_shown_by_the_cli():
-    from rl.cli import _field_docs
+    from rl.cli import field_docstrings
 
-    docs = _field_docs(rl.QLearningConfig)
+    docs = field_docstrings(rl.QLearningConfig)
     assert set(docs) == {field.name for field in dataclasses.fields(rl.QLearningConfig)}
     assert all(len(doc) > 10 for doc in docs.values())
 

@@ -256,6 +256,8 @@ def test_cli_help_documents_the_fields(capsys):
     for flag in ["--env", "--seed", "--steps", "--target-sync-period", "--loss", "python3 -m rl eval"]:
         assert flag in text
     assert "Discount factor (α in the lecture" in text
+    # the fields' docstrings mark code for the API reference; a terminal shows it plain
+    assert "Keyword arguments for gymnasium.make(env_id, ...)" in text and "`" not in text
 
 
 @pytest.mark.parametrize("compiled", [True, False])

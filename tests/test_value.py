@@ -600,9 +600,10 @@ def test_a_training_like_step_leaves_no_cyclic_garbage():
     assert leaked == []
 
 
-@pytest.mark.parametrize("name", ["data", "grad", "name", "op", "arg", "parents", "__add__", "__radd__", "__sub__",
-                                  "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__", "__pow__",
-                                  "__rpow__", "__neg__", "__pos__", "__abs__", "__float__"])
+@pytest.mark.parametrize("name", ["data", "grad", "name", "op", "arg", "parents", "first_parent", "second_parent",
+                                  "variadic_parents", "__add__", "__radd__", "__sub__", "__rsub__", "__mul__",
+                                  "__rmul__", "__truediv__", "__rtruediv__", "__pow__", "__rpow__", "__neg__",
+                                  "__pos__", "__abs__", "__float__"])
 def test_every_attribute_and_operator_has_a_docstring(name):
     doc = inspect.getdoc(getattr(Value, name))  # as help() reads it: a slot's doc comes from __slots__
     assert doc is not None and len(doc.split()) >= 3

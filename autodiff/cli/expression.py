@@ -24,7 +24,9 @@ from autodiff.core.ops import OPS, VARIADIC
 from autodiff.core.reals import is_real
 from autodiff.core.value import Value
 
-__all__ = ["FUNCTIONS", "MAX_LENGTH", "Expression", "ExpressionError", "Function", "parse", "parse_binding"]
+__all__ = [
+    "FUNCTIONS", "MAX_LENGTH", "Expression", "ExpressionError", "Function", "character_span", "parse", "parse_binding"
+]
 
 MAX_LENGTH = 100_000
 """The longest expression `parse` reads, in characters: Python's parser takes about a second for that."""
@@ -178,10 +180,10 @@ class Expression:
         return function.apply(*(x if isinstance(x, Value) else Value(x) for x in inputs), *constants)
 
     def _error(self, message: str, node: ast.AST) -> ExpressionError:
-        return ExpressionError(message, self.text, *_span(self.text, node))
+        return ExpressionError(message, self.text, *character_span(self.text, node))
 
     def _source(self, node: ast.AST) -> str:
-        start, end = _span(self.text, node)
+        start, end = character_span(self.text, node)
         return self.text[start:end]
 
 
@@ -200,8 +202,11 @@ def _offset(text: str, line: int, column: int) -> int:
     return sum(len(previous) for previous in lines[: line - 1]) + column
 
 
-def _span(text: str, node: ast.AST) -> tuple[int, int]:
-    # ast counts columns in UTF-8 bytes; the caret needs characters
+def character_span(text: str, node: ast.AST) -> tuple[int, int]:
+    """The (start, end) character offsets of `node` in `text`, the source it was parsed from; at least one wide.
+
+    `ast` locates a node by line and UTF-8 byte column; an error's caret needs characters.
+    """
     lines = text.splitlines(keepends=True)
 
     def position(line: int, byte_column: int) -> int:
@@ -256,7 +261,7 @@ def _check(text: str, node: ast.expr) -> None:
     """Raise `ExpressionError` unless `node` itself (not its operands) is in the whitelist."""
 
     def fail(message: str, at: ast.AST = node) -> ExpressionError:
-        return ExpressionError(message, text, *_span(text, at))
+        return ExpressionError(message, text, *character_span(text, at))
 
     if isinstance(node, ast.Constant):
         value = node.value
@@ -274,7 +279,7 @@ def _check(text: str, node: ast.expr) -> None:
     elif isinstance(node, ast.BinOp):
         if type(node.op) not in _BINARY:
             # point at the operator: the text between the operands
-            gap_start, gap_end = _span(text, node.left)[1], _span(text, node.right)[0]
+            gap_start, gap_end = character_span(text, node.left)[1], character_span(text, node.right)[0]
             gap = text[gap_start:gap_end]
             start = gap_start + len(gap) - len(gap.lstrip(" \t\n()"))
             end = gap_start + len(gap.rstrip(" \t\n()"))

@@ -95,8 +95,15 @@ class CompiledFunction:
         For example ``['matmul 16×2', 'chain add → relu ×16', ...]``: what was recognised as matrix
         products and fused chains, and what runs as groups of one op.
         """
+        return self.program(X).describe()
+
+    def program(self, X: ArrayLike) -> Program:
+        """The `Program` compiled for batches like `X`, traced on its first sample at the first call of its width.
+
+        One program serves every batch size; its `Program.buffers` keeps the matrices of a few batch sizes.
+        """
         program, _ = self._program(self._batch(X))
-        return program.describe()
+        return program
 
     def _batch(self, X: ArrayLike) -> Array:
         batch = np.asarray(X, dtype=np.float64)

@@ -143,11 +143,11 @@ def _tangent_of(output: Value, seeds: dict[Value, float]) -> float:
                 # the chain rule forward, inlined by arity as in backpropagate
                 arity = op.arity
                 if arity == 1:
-                    x = node._x
+                    x = node.first_parent
                     tx = tangent[x]
                     t = None if tx is None else op.derivative(FLOAT, x.data, node.data, node.arg) * tx
                 elif arity == 2:
-                    x, y = node._x, node._y
+                    x, y = node.first_parent, node.second_parent
                     tx, ty = tangent[x], tangent[y]
                     if tx is None and ty is None:
                         t = None
@@ -155,7 +155,7 @@ def _tangent_of(output: Value, seeds: dict[Value, float]) -> float:
                         dx, dy = op.derivative(FLOAT, x.data, y.data, node.data, node.arg)
                         t = dx * tx if ty is None else dy * ty if tx is None else dx * tx + dy * ty
                 else:
-                    inputs = node._xs
+                    inputs = node.variadic_parents
                     parent_tangents = [tangent[x] for x in inputs]
                     t = None
                     if any(pt is not None for pt in parent_tangents):
@@ -177,11 +177,11 @@ def _tangent_of(output: Value, seeds: dict[Value, float]) -> float:
             push_flag(True)
             arity = op.arity
             if arity == 1:
-                if node._x not in tangent:
-                    push(node._x)
+                if node.first_parent not in tangent:
+                    push(node.first_parent)
                     push_flag(False)
             else:
-                for x in (node._x, node._y) if arity == 2 else node._xs:
+                for x in (node.first_parent, node.second_parent) if arity == 2 else node.variadic_parents:
                     if x not in tangent:
                         push(x)
                         push_flag(False)

@@ -1,8 +1,9 @@
 """Walking the graph: topological order and the chain rule, both without recursion.
 
 The two hot loops, `topological_order` and `backpropagate`, read a node's inputs straight from
-`Value`'s slots by arity (``_x``; ``_x, _y``; ``_xs``), which saves building a tuple per node
-of a million-node graph; everything else goes through ``parents`` and the op's `Op.partials_of`.
+`Value`'s slots by arity (``first_parent``; ``first_parent, second_parent``; ``variadic_parents``),
+which saves building a tuple per node of a million-node graph; everything else goes through
+``parents`` and the op's `Op.partials_of`.
 `Value` is imported for type checking only, since `Value` itself imports this module.
 """
 
@@ -51,7 +52,7 @@ def topological_order(root: Value) -> list[Value]:
         push_flag(True)
         arity = op.arity
         if arity == 2:
-            x, y = node._x, node._y
+            x, y = node.first_parent, node.second_parent
             if x not in visited:
                 push(x)
                 push_flag(False)
@@ -59,12 +60,12 @@ def topological_order(root: Value) -> list[Value]:
                 push(y)
                 push_flag(False)
         elif arity == 1:
-            x = node._x
+            x = node.first_parent
             if x not in visited:
                 push(x)
                 push_flag(False)
         else:
-            for x in node._xs:
+            for x in node.variadic_parents:
                 if x not in visited:
                     push(x)
                     push_flag(False)
@@ -93,15 +94,15 @@ def backpropagate(root: Value, grad: float) -> None:
             upstream = node.grad
             arity = op.arity
             if arity == 2:
-                x, y = node._x, node._y
+                x, y = node.first_parent, node.second_parent
                 dx, dy = op.derivative(FLOAT, x.data, y.data, node.data, node.arg)
                 x.grad += dx * upstream
                 y.grad += dy * upstream
             elif arity == 1:
-                x = node._x
+                x = node.first_parent
                 x.grad += op.derivative(FLOAT, x.data, node.data, node.arg) * upstream
             else:
-                inputs = node._xs
+                inputs = node.variadic_parents
                 partials = op.derivative(FLOAT, [x.data for x in inputs], node.data, node.arg)
                 for x, partial in zip(inputs, partials, strict=True):
                     x.grad += partial * upstream

@@ -39,7 +39,6 @@ class Value:
 
     # The inputs live in slots of their own rather than in a tuple: one object per node instead
     # of two halves both the memory and the work of Python's cyclic garbage collector.
-    # A unary op keeps its input in _x, a binary op in _x and _y, a variadic op a tuple in _xs.
     # A dict of slots gives each attribute its docstring: help(Value.grad) shows it.
     __slots__ = {
         "data": "The number this node holds (a float): the input's value, or the op's result on its inputs.",
@@ -47,9 +46,15 @@ class Value:
         "name": "An optional label (str or None) shown by draw() and in gradcheck reports; nn sets parameter names.",
         "op": "The `Op` of `autodiff.OPS` that made this node, or None for a leaf.",
         "arg": "The op's constant argument (the 3 of x ** 3, the 2.0 of x * 2, a leaky_relu slope), or None.",
-        "_x": "The input of a unary op, or the first input of a binary one.",
-        "_y": "The second input of a binary op.",
-        "_xs": "The inputs of a variadic op (sum, dot, max, min), as a tuple.",
+        "first_parent": (
+            "The input of a unary op, or the first input of a binary one; unset otherwise. The graph walks "
+            "of autodiff.core read it for speed; other code reads `parents`."
+        ),
+        "second_parent": "The second input of a binary op; unset otherwise (`parents` holds it for any node).",
+        "variadic_parents": (
+            "The inputs of a variadic op (sum, dot, linear, max, min), as a tuple; unset otherwise "
+            "(`parents` holds them for any node)."
+        ),
     }
     # numpy scalars on the left defer to Value's reflected operators instead of broadcasting
     __array_ufunc__ = None
@@ -59,9 +64,9 @@ class Value:
     name: str | None
     op: Op | None
     arg: Any
-    _x: Value
-    _y: Value
-    _xs: tuple[Value, ...]
+    first_parent: Value
+    second_parent: Value
+    variadic_parents: tuple[Value, ...]
 
     def __init__(self, data: Number, *, name: str | None = None) -> None:
         self.data = data if type(data) is float else _to_float(data, "Value()")
@@ -79,10 +84,10 @@ class Value:
         if op is None:
             return ()
         if op.arity == 1:
-            return (self._x,)
+            return (self.first_parent,)
         if op.arity == 2:
-            return (self._x, self._y)
-        return self._xs
+            return (self.first_parent, self.second_parent)
+        return self.variadic_parents
 
     def __repr__(self) -> str:
         named = f", name={self.name!r}" if self.name is not None else ""
@@ -247,7 +252,7 @@ def _binary(op: Op, x: Value, y: Value, arg: Any = None) -> Value:
     node: Value = _new(Value)
     node.data, node.grad, node.name = out, 0.0, None
     if _is_recording():
-        node.op, node.arg, node._x, node._y = op, arg, x, y
+        node.op, node.arg, node.first_parent, node.second_parent = op, arg, x, y
     else:
         node.op = node.arg = None
     return node
@@ -271,7 +276,7 @@ def _apply(op: Op, x: Value, arg: Any = None) -> Value:
     node: Value = _new(Value)
     node.data, node.grad, node.name = out, 0.0, None
     if _is_recording():
-        node.op, node.arg, node._x = op, arg, x
+        node.op, node.arg, node.first_parent = op, arg, x
     else:
         node.op = node.arg = None
     return node
@@ -311,7 +316,7 @@ def variadic_node(op: Op, parents: Sequence[Value], arg: Any) -> Value:
     node: Value = _new(Value)
     node.data, node.grad, node.name = out, 0.0, None
     if _is_recording():
-        node.op, node.arg, node._xs = op, arg, parents
+        node.op, node.arg, node.variadic_parents = op, arg, parents
     else:
         node.op = node.arg = None
     return node

