@@ -35,7 +35,7 @@ def compare_with_optimum(
     lines = []
     drawn, best = policy_grid(env, learned), policy_grid(env, optimum.policy)
     if drawn is not None and best is not None:
-        optimum_title = f"optimal (value iteration, α={optimum_discount:g})"
+        optimum_title = f"optimal (value iteration, discount α={optimum_discount:g})"
         lines.append(side_by_side(("learned greedy policy", drawn), (optimum_title, best)))
     rows = []
     for label, policy in [("learned", learned), ("optimal", optimum.policy)]:
@@ -65,8 +65,11 @@ def _verdict(
     where = f"{len(states) - len(differing)} of the {len(states)} states play can reach"
     if math.isclose(gap, 0.0, abs_tol=1e-9 + 1e-6 * abs(optimum.start_value)):
         if not differing:
+            ties = [s for s in states if int(learned[s]) != int(optimum.policy[s])]
+            tied = (f"; in {len(ties)} of them another action is optimal too, which value iteration's policy takes"
+                    if ties else "")
             return (f"the learned policy is OPTIMAL: its discounted value from the start state equals the optimum's, "
-                    f"and its action is optimal in all {len(states)} states play can reach")
+                    f"and its action is optimal in all {len(states)} states play can reach{tied}")
         visits = "never visits" if visited.isdisjoint(differing) else "partly visits"
         return (f"the learned policy is OPTIMAL from the start state (its discounted value there equals the "
                 f"optimum's); its action is optimal in {where}, not in {_state_names(env, differing)}, which it "

@@ -48,6 +48,18 @@ def test_graphviz_and_wasmtime_are_imported_when_something_is_drawn(statements, 
     assert result.stdout.strip() == loaded
 
 
+def test_the_webassembly_graphviz_is_cached_by_wasmtime_and_works_without_a_cache(tmp_path, no_system_graphviz):
+    code = "import autodiff; print('</svg>' in autodiff.draw(autodiff.Value(1.0) * 2).svg())"
+    unusable = tmp_path / "a-file"
+    unusable.write_text("not a folder", encoding="utf-8")
+    for cache in [tmp_path / "cache", unusable]:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(cache)}
+        result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert (result.returncode, result.stdout, result.stderr) == (0, "True\n", "")
+    # the compiled module is kept for the next process
+    assert any(path.is_file() for path in (tmp_path / "cache" / "wasmtime").rglob("*"))
+
+
 def relu_neuron():
     x, w, b = Value(2.0, name="x"), Value(-3.0, name="w"), Value(7.0, name="b")
     y = (x * w + b).relu()

@@ -163,8 +163,8 @@ def test_a_neuron_step_by_step(browser, tmp_path):
     step_through(page, y)
     assert page.find(".ax-step pre").text.splitlines() == [
         "(x × w).grad = 0.5",
-        "  ∂out/∂x = y = -3: x.grad += -3 × 0.5 = -1.5",
-        "  ∂out/∂y = x = 2: w.grad += 2 × 0.5 = 1",
+        "  ∂out/∂x = w = -3: x.grad += -3 × 0.5 = -1.5",
+        "  ∂out/∂w = x = 2: w.grad += 2 × 0.5 = 1",
     ]
     x = next(node for node in page.data["nodes"] if node["name"] == "x")
     click(page, x["svg"][0])
@@ -181,7 +181,7 @@ def test_a_neuron_step_by_step(browser, tmp_path):
 
     edge = next(e for e in page.data["edges"] if e[0] == 2)
     ActionChains(page.driver).move_to_element(page.find(f".ax-graph svg #{edge[4]} polygon")).perform()
-    assert page.find(".ax-status").text == "x → x × w (input 1): ∂out/∂x = y = -3"
+    assert page.find(".ax-status").text == "x → x × w (input 1): ∂out/∂x = w = -3"
     check_clean(page, "neuron")
 
 
@@ -191,8 +191,8 @@ def test_a_shared_value_shows_each_contribution_and_the_running_sum(browser, tmp
     step_through(page, y)
     assert page.find(".ax-step pre").text.splitlines() == [
         "(x × x).grad = 1",
-        "  ∂out/∂x = y = 3: x.grad += 3 × 1 = 3; running sum 1 + 3 = 4 (2 of 3)",
-        "  ∂out/∂y = x = 3: x.grad += 3 × 1 = 3; running sum 4 + 3 = 7 (3 of 3)",
+        "  ∂out/∂x (input 1) = x = 3: x.grad += 3 × 1 = 3; running sum 1 + 3 = 4 (2 of 3)",
+        "  ∂out/∂x (input 2) = x = 3: x.grad += 3 × 1 = 3; running sum 4 + 3 = 7 (3 of 3)",
     ]
     click(page, page.data["nodes"][0]["svg"][0])
     assert page.find(".ax-inspect pre").text.splitlines()[-4:] == [
@@ -202,6 +202,26 @@ def test_a_shared_value_shows_each_contribution_and_the_running_sum(browser, tmp
         "  step 5, from x × x: 4 + 3 = 7",
     ]
     check_clean(page, "shared")
+
+
+def test_a_local_derivative_names_the_inputs_and_the_constant(browser, tmp_path):
+    x, b = Value(2.0, name="x"), Value(1.0, name="b")
+    y = (x ** 3.0) * 0.5 + b
+    page = Page(browser, explore(y), tmp_path / "constants.html")
+    step_through(page, y)
+    from selenium.webdriver.common.keys import Keys
+
+    # the op table writes x ** c's slope as c · x ** (c − 1); the page fills in the input and the constant
+    assert page.find(".ax-step pre").text.splitlines() == [
+        "(x ** 3).grad = 0.5",
+        "  ∂out/∂x = 3 · x ** (3 − 1) = 12: x.grad += 12 × 0.5 = 6",
+    ]
+    page.box.send_keys(Keys.ARROW_LEFT)
+    assert page.find(".ax-step pre").text.splitlines() == [
+        "((x ** 3) × 0.5).grad = 1",
+        "  ∂out/∂(x ** 3) = 0.5: (x ** 3).grad += 0.5 × 1 = 0.5",
+    ]
+    check_clean(page, "constants")
 
 
 def test_an_mlp_loss_with_collapsed_neurons(browser, tmp_path):

@@ -34,6 +34,18 @@ def test_an_optimal_policy_everywhere_says_so():
                        "optimum's, and its action is optimal in all 37 states play can reach")
 
 
+def test_an_optimal_policy_that_breaks_ties_otherwise_says_how_many():
+    env = rl.make_env("FrozenLake-v1", env_kwargs={"is_slippery": False})
+    optimum = rl.value_iteration(env, 0.9)
+    table = optimum.q_values.copy()
+    # state 0: right and down both lead to the goal in 6 steps; value iteration's policy takes one
+    other = next(a for a in optimum.optimal_actions(0) if a != optimum.policy[0])
+    table[0, other] = table[0].max() + 1.0
+    verdict = compare_with_optimum(TableQ(table), env, 0.9, "goal").splitlines()[-1]
+    assert verdict.endswith("optimal in all 11 states play can reach; in 1 of them another action is optimal too, "
+                            "which value iteration's policy takes")
+
+
 def test_optimal_from_the_start_names_the_states_where_it_differs():
     # (0, 5) is off the optimal path along row 2: going up into the wall there is not optimal
     env, q = _cliff_with_actions({5: UP})

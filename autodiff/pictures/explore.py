@@ -244,8 +244,8 @@ class _Recorder:
             op = value.op
             if op is not None:
                 node["op"] = op.name
-                if value.arg is not None:
-                    node["arg"] = str(value.arg)
+                if value.arg is not None:  # a number as the page shows every number
+                    node["arg"] = text(value.arg) if isinstance(value.arg, float) else str(value.arg)
                 inputs = ["x", "y"] if op.arity == 2 else ["x"] if op.arity == 1 else ["x_i"]
                 ops[op.name] = {"formula": op.formula, "inputs": inputs, "partials": list(op.partial_formulas)}
             node |= {"data": text(value.data), "parents": [index[p] for p in value.parents], "children": [],
@@ -447,8 +447,8 @@ _CONTROLS = """<div class="ax-controls">
 
 _PANELS = """<div class="ax-side">
 <section class="ax-step"><h3></h3><p class="ax-hint ax-notation" hidden>The chain rule, input by input:
-input.grad += &#x2202;out/&#x2202;input &#xD7; out.grad, where out is the value this step's op computes and x, y
-(or x_i) are its inputs in the order of the edge numbers.</p><pre></pre></section>
+input.grad += &#x2202;out/&#x2202;input &#xD7; out.grad, where out is the value this step's op computes; its
+inputs go by their own names (x_i: the i-th input of a many-input op, by edge number).</p><pre></pre></section>
 <section class="ax-inspect"><h3>Inspect</h3><p class="ax-hint">Click a value to inspect it and highlight its
 paths to the output; hover an edge for its local derivative.</p><pre></pre></section>
 <section><h3>Legend</h3>

