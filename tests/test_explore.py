@@ -136,7 +136,7 @@ def test_a_neurons_steps_read_as_the_chain_rule():
         "Backward: start at tanh((x × w) + b)", "Backward: tanh((x × w) + b)", "Backward: (x × w) + b",
         "Backward: x × w",
     ]
-    assert data["steps"][0]["lines"] == ["b = 6.881", "w = -3", "x = 2"]
+    assert data["steps"][0]["lines"] == ["x = 2", "w = -3", "b = 6.881"]  # in the order x·w + b uses them
     assert [step["lines"] for step in data["steps"][1:4]] == [
         ["x × w = 2 × -3 = -6"], ["(x × w) + b = -6 + 6.881 = 0.8814"],
         ["tanh((x × w) + b) = tanh(0.8814) = 0.7071"],

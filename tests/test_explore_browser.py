@@ -246,6 +246,22 @@ def test_an_mlp_loss_with_collapsed_neurons(browser, tmp_path):
     check_clean(page, "mlp")
 
 
+def test_a_big_picture_opens_on_the_input_the_forward_pass_uses_first(browser, tmp_path):
+    exploration = explore(mlp_loss())
+    page = Page(browser, exploration, tmp_path / "big.html")
+    # the inputs in the order the forward steps use them: the first forward step's first input comes first
+    steps, nodes = exploration.data["steps"], exploration.data["nodes"]
+    first = nodes[steps[0]["focus"][0]]
+    assert nodes.index(first) == nodes[steps[1]["focus"][0]]["parents"][0]
+    in_view = page.driver.execute_script(
+        "const frame = arguments[0].querySelector('.ax-graph');"
+        "const box = frame.getBoundingClientRect(), shown = frame.querySelector('#' + arguments[1]);"
+        "const input = shown.getBoundingClientRect();"
+        "return [frame.scrollHeight > frame.clientHeight, box.top <= input.top && input.bottom <= box.bottom,"
+        "        box.left <= input.left && input.right <= box.right];", page.box, first["svg"][0])
+    assert in_view == [True, True, True]
+
+
 def test_a_hostile_name_is_text_and_runs_nothing(browser, tmp_path):
     from selenium.common.exceptions import NoAlertPresentException
 

@@ -264,7 +264,10 @@ class _Recorder:
                 "boxes": self.box_labels, "ops": ops, "nodes": nodes, "edges": edges, "steps": steps}
 
     def _forward(self, units: list[_Unit], nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        leaves = [i for i, value in enumerate(self.order) if value.op is None]
+        # the inputs in the order the forward pass first uses them (x, w, b for x·w + b)
+        first_used = dict.fromkeys(self.index[parent] for value in self.order for parent in value.parents
+                                   if parent.op is None)
+        leaves = [*first_used, *(i for i, value in enumerate(self.order) if value.op is None and i not in first_used)]
         steps: list[dict[str, Any]] = [{
             "phase": "inputs", "title": "The inputs", "focus": leaves,
             "lines": [f"{self.names[i]} = {nodes[i]['data']}" for i in leaves],

@@ -144,7 +144,8 @@
     const focusEdges = s.phase === "inputs" ? [] : s.focus.flatMap((i) => nodes[i].into).map((e) => element(edges[e][4]));
     const focusElements = s.focus.flatMap((i) => nodes[i].elements).concat(focusEdges);
     mark("ax-current", focusElements);
-    if (s.phase !== "inputs") reveal(focusElements);
+    // the inputs are spread over the whole picture: their step shows the one the forward pass uses first
+    reveal(s.phase === "inputs" ? nodes[s.focus[0]].elements : focusElements);
     stepTitle.textContent = s.title;
     notation.hidden = s.phase !== "backward";
     stepText.textContent = (s.phase === "backward" ? backwardLines(s) : s.lines).join("\n");
