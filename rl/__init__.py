@@ -11,16 +11,25 @@ Importing `rl` registers the chain MDP as ``"rl/Chain-v0"``.
 """
 
 import importlib
+import sys
 from typing import Any
 
-from autodiff.extras import needs_extra
+from autodiff.extras import MissingExtraError, needs_extra
 
-with needs_extra("rl", "rl"):
-    import gymnasium
+try:
+    with needs_extra("rl", "rl"):
+        import gymnasium
+except MissingExtraError as error:
+    # python3 -m rl imports this package while sys.argv[0] is still "-m" (Python's documented way of
+    # locating the module): a command line answers with one line, a library import with the error
+    if sys.argv[:1] == ["-m"]:
+        raise SystemExit(f"python3 -m rl: {error}") from None
+    raise
 
 from rl.chain import ChainEnv, chain_optimal_q
+from rl.compiled import CompiledQ
 from rl.config import LOSSES, OPTIMIZERS, QLearningConfig
-from rl.environments import make_env
+from rl.environments import ObservationEncoder, make_env
 from rl.evaluation import EvaluationResult, QFunction, evaluate, greedy_action, greedy_policy, q_values
 from rl.exact import (
     PolicyEvaluation,
@@ -32,22 +41,26 @@ from rl.exact import (
 )
 from rl.history import History
 from rl.learners import CompiledLearner, QLearner, ValueGraphLearner, make_learner
+from rl.success import SUCCESS_RULES
 from rl.sweeps import SweepSummary, load_sweep, sweep
 from rl.training import TrainResult, make_q_network, train
 from rl.transitions import ReplayBuffer, Transition, TransitionBatch
 from rl.tuned import TUNED_SETTINGS, tuned_config
-from rl.update import OPTIMIZER_MAKERS, TD_LOSSES, TDLoss
+from rl.update import OPTIMIZER_MAKERS, TD_LOSSES, TDLoss, td_update
 
 __all__ = [
     "LOSSES",
     "OPTIMIZERS",
     "OPTIMIZER_MAKERS",
+    "SUCCESS_RULES",
     "TD_LOSSES",
     "TUNED_SETTINGS",
     "ChainEnv",
     "CompiledLearner",
+    "CompiledQ",
     "EvaluationResult",
     "History",
+    "ObservationEncoder",
     "PolicyEvaluation",
     "QFunction",
     "QLearner",
@@ -73,6 +86,7 @@ __all__ = [
     "q_values",
     "sweep",
     "tabular_model",
+    "td_update",
     "train",
     "tuned_config",
     "value_iteration",
@@ -83,13 +97,10 @@ __all__ = [
 _FROM_MODULES = {
     "LEFT": "rl.chain",
     "RIGHT": "rl.chain",
-    "CompiledQ": "rl.compiled",
     "per_sample_loss": "rl.compiled",
     "DEFAULT_MAX_EPISODE_STEPS": "rl.environments",
-    "ObservationEncoder": "rl.environments",
     "time_limit": "rl.environments",
     "BatchedQFunction": "rl.evaluation",
-    "SUCCESS_RULES": "rl.success",
     "SuccessRule": "rl.success",
     "is_success": "rl.success",
     "Loss": "rl.update",
@@ -97,7 +108,6 @@ _FROM_MODULES = {
     "UpdateStats": "rl.update",
     "loss_function": "rl.update",
     "td_targets": "rl.update",
-    "td_update": "rl.update",
 }
 
 

@@ -160,11 +160,19 @@ def test_the_readme_names_every_extra():
     assert set(extras()) <= named, sorted(set(extras()) - named)
 
 
-def test_the_missing_extra_error_shown_is_the_one_given(tmp_path):
+def test_the_missing_extra_error_shown_is_the_one_line_given(tmp_path):
     shown = blocks(section(read(GETTING_STARTED), "## Install"), "text")[0].strip()
-    finished = run_python("import sys; sys.modules['gymnasium'] = None; import runpy; "
-                          "runpy.run_module('rl', run_name='__main__')", tmp_path)
-    assert finished.stderr.strip().splitlines()[-1] == shown
+    # a gymnasium that is not there, ahead of the installed one
+    (tmp_path / "gymnasium").mkdir()
+    (tmp_path / "gymnasium" / "__init__.py").write_text(
+        "raise ModuleNotFoundError('No module named gymnasium', name='gymnasium')", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    finished = subprocess.run([sys.executable, "-m", "rl"], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert (finished.returncode, finished.stdout, finished.stderr) == (1, "", shown + "\n")
+    # imported as a library, rl raises the error itself
+    imported = subprocess.run([sys.executable, "-c", "import rl"], cwd=tmp_path, capture_output=True, text=True,
+                              env=env)
+    assert imported.stderr.strip().splitlines()[-1] == "autodiff.extras.MissingExtraError: " + shown.split(": ", 1)[1]
 
 
 @pytest.mark.slow
