@@ -1,6 +1,6 @@
 """CartPole-v1 solved by DQN on the compiled scalar graph: one training run per seed, one at a time.
 
-Usage: ``python benchmarks/cartpole.py [--seeds 1 2 3 4 5] [--episodes 100] [--json PATH]``
+Usage: ``python3 benchmarks/cartpole.py [--seeds 1 2 3 4 5] [--episodes 100] [--json PATH]``
 
 Each seed trains with `rl.TUNED_SETTINGS["CartPole-v1"]` (what ``python3 -m rl --env CartPole-v1
 --seed S`` runs), keeping the network of the best periodic greedy evaluation; that network is then

@@ -1,6 +1,6 @@
 """How long draw() and its SVG take without a system Graphviz (the WebAssembly build).
 
-Run from the repository root: ``PATH=/usr/bin:/bin python benchmarks/draw_svg.py`` (a PATH without
+Run from the repository root: ``PATH=/usr/bin:/bin python3 benchmarks/draw_svg.py`` (a PATH without
 Graphviz's dot). Prints the one-off compile time, then per graph size the time to build the DOT
 source and to lay it out as SVG.
 """

@@ -1,6 +1,6 @@
 """How the time to parse an expression grows with its length: linear, and a megabyte is refused at once.
 
-Usage: ``python benchmarks/parse.py [--rounds 5]``
+Usage: ``python3 benchmarks/parse.py [--rounds 5]``
 
 Parses ``sum(x0, x1, ..., xn)`` (every name distinct, so each is placed in the order of first use)
 of doubling lengths up to `autodiff.cli.expression.MAX_LENGTH`, interleaving the sizes in each

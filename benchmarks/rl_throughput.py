@@ -1,6 +1,6 @@
 """Environment steps per second of DQN on CartPole-v1: `rl.train` against a PyTorch DQN, side by side.
 
-Usage: ``pip install -e ".[torch]" && python benchmarks/rl_throughput.py [--steps 20000] [--rounds 5]``
+Usage: ``pip install -e ".[torch]" && python3 benchmarks/rl_throughput.py [--steps 20000] [--rounds 5]``
 
 Both learners run `rl.TUNED_SETTINGS["CartPole-v1"]` (a 4 → 64 → 2 ReLU network, Adam 1e-3, a
 mini-batch of 64 every 4 steps after 1,000 warm-up steps, a target network synced every 500 steps,

@@ -1,6 +1,6 @@
 """Benchmarks against micrograd 0.1.0, measured side by side in one run.
 
-Usage: ``pip install -e ".[bench]" && python benchmarks/run.py [--quick] [--repetitions N] [--json PATH]``
+Usage: ``pip install -e ".[bench]" && python3 benchmarks/run.py [--quick] [--repetitions N] [--json PATH]``
 
 Every workload runs our engine and micrograd in interleaved repetitions and reports medians, with
 the garbage collector on, as users run it. Each engine runs a few consecutive steps per

@@ -6,8 +6,8 @@ the time counted is from the first run submitted to the last one stored (Ray's s
 Prints each round, then the median and range of runs per minute for each worker count and of their
 ratio. On a shared machine the ranges show how much other work moved the numbers:
 
-    python benchmarks/sweep_scaling.py                  # 3 rounds, 4 seeds, 2000 steps
-    python benchmarks/sweep_scaling.py --rounds 5 --seeds 6
+    python3 benchmarks/sweep_scaling.py                  # 3 rounds, 4 seeds, 2000 steps
+    python3 benchmarks/sweep_scaling.py --rounds 5 --seeds 6
 """
 
 import argparse

@@ -5,7 +5,7 @@ plain SGD with micrograd's learning rate decaying from 1.0 to 0.1. It reaches 10
 accuracy in a few seconds and, when matplotlib is installed (the ``plot`` or ``rl`` extra), saves
 a picture of the decision boundary, decision_boundary.png, in the output folder.
 
-    python examples/moons.py [--steps 100] [--seed 0] [--out runs/moons]
+    python3 examples/moons.py [--steps 100] [--seed 0] [--out runs/moons]
 """
 
 from __future__ import annotations

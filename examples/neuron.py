@@ -1,6 +1,6 @@
 """The smallest demo: one neuron tanh(x·w + b), its value and the gradient of every input.
 
-    python examples/neuron.py      # prints; writes no file
+    python3 examples/neuron.py      # prints; writes no file
 """
 
 import argparse
