@@ -110,13 +110,14 @@ autodiff.gradcheck(lambda *_: nn.sse_loss(model(x), [target]), parameters)
 #
 # `autodiff.draw` shows every value (its name, data and gradient) and every operation. Each
 # neuron's wᵀx is a single `dot` node; the parameters have blue borders and the loss a thick
-# orange one. With `collapse="neuron"` each neuron becomes one box.
+# orange one. `rankdir="TB"` lays it out top to bottom, narrower for a network; with
+# `collapse="neuron"` each neuron becomes one box.
 
 # %%
-autodiff.draw(loss)
+autodiff.draw(loss, rankdir="TB")
 
 # %%
-autodiff.draw(loss, collapse="neuron")
+autodiff.draw(loss, rankdir="TB", collapse="neuron")
 
 # %% [markdown]
 # ## Watching backward() step by step
