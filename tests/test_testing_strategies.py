@@ -258,8 +258,9 @@ def test_programs_make_dags_with_shared_subexpressions():
 def test_every_op_of_the_table_appears_in_default_programs():
     seen = set()
 
-    # about 1,200 steps over 29 ops: missing one by chance has odds below 1e-15
-    @settings(max_examples=300, database=None)
+    # every op can be drawn: checked on one fixed sample of about 1,200 steps over the table's ops
+    # (a random sample of 300 programs missed an op once, outside CI: Hypothesis does not draw uniformly)
+    @settings(max_examples=300, database=None, derandomize=True)
     @given(programs())
     def record(program):
         seen.update(step.op.name for step in program.steps)
